@@ -1,0 +1,6 @@
+//! TODO(helper): lockfile/cargo parser.
+use crate::{ParseError, Parsed};
+
+pub fn parse(_data: &[u8]) -> Result<Parsed, ParseError> {
+    Err(ParseError::new("not implemented yet"))
+}

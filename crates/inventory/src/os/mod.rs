@@ -1,0 +1,4 @@
+//! OS package databases.
+pub mod apk;
+pub mod dpkg;
+pub mod rpm;

@@ -1,0 +1,3 @@
+//! Software bills of materials.
+pub mod cyclonedx;
+pub mod spdx;

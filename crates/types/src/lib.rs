@@ -1,0 +1,356 @@
+//! Shared domain types: what an [`Ecosystem`] is, what an installed [`Package`] is, and an
+//! [`Inventory`] of them from one source (a host's package database, an SBOM, a lockfile).
+//!
+//! These types sit between discovery (`patchpilot-inventory`), advisories
+//! (`patchpilot-osv`) and matching (`patchpilot-matcher`), so they are deliberately small
+//! and free of IO. Name normalization lives here because both sides of a match (inventory
+//! and advisory) must normalize the same way, or matches are silently missed.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use patchpilot_purl::Purl;
+use patchpilot_version::Scheme;
+
+/// A package ecosystem, named as OSV names it (without the `:release` suffix).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ecosystem {
+    Debian,
+    Ubuntu,
+    Alpine,
+    RedHat,
+    RockyLinux,
+    AlmaLinux,
+    CratesIo,
+    Npm,
+    Go,
+    PyPI,
+    Maven,
+    NuGet,
+    RubyGems,
+    Packagist,
+    /// Any other OSV ecosystem or purl type we carry but cannot version-compare.
+    Other(String),
+}
+
+impl Ecosystem {
+    /// Parse an OSV ecosystem string, splitting off the release suffix:
+    /// `Debian:12` → (Debian, Some("12")), `Alpine:v3.18` → (Alpine, Some("v3.18")).
+    pub fn parse_osv(s: &str) -> (Ecosystem, Option<String>) {
+        let (base, rest) = match s.split_once(':') {
+            Some((b, r)) => (b, Some(r.to_string()).filter(|r| !r.is_empty())),
+            None => (s, None),
+        };
+        (base.parse().expect("infallible"), rest)
+    }
+
+    /// The OSV name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Ecosystem::Debian => "Debian",
+            Ecosystem::Ubuntu => "Ubuntu",
+            Ecosystem::Alpine => "Alpine",
+            Ecosystem::RedHat => "Red Hat",
+            Ecosystem::RockyLinux => "Rocky Linux",
+            Ecosystem::AlmaLinux => "AlmaLinux",
+            Ecosystem::CratesIo => "crates.io",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Go => "Go",
+            Ecosystem::PyPI => "PyPI",
+            Ecosystem::Maven => "Maven",
+            Ecosystem::NuGet => "NuGet",
+            Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::Packagist => "Packagist",
+            Ecosystem::Other(s) => s,
+        }
+    }
+
+    /// The version scheme, or `None` when we cannot order this ecosystem's versions.
+    pub fn scheme(&self) -> Option<Scheme> {
+        Scheme::from_name(self.as_str())
+    }
+
+    /// True for OS distributions, whose advisories may name source packages and are
+    /// specific to a release.
+    pub fn is_distro(&self) -> bool {
+        matches!(
+            self,
+            Ecosystem::Debian
+                | Ecosystem::Ubuntu
+                | Ecosystem::Alpine
+                | Ecosystem::RedHat
+                | Ecosystem::RockyLinux
+                | Ecosystem::AlmaLinux
+        )
+    }
+
+    /// The ecosystem of a purl type (`cargo` → crates.io, `pypi` → PyPI, ...). For `deb`,
+    /// `rpm` and `apk` the purl namespace (vendor) picks the distro.
+    pub fn from_purl(purl: &Purl) -> Ecosystem {
+        let ns = purl.namespace.as_deref().unwrap_or("").to_ascii_lowercase();
+        match purl.ty.as_str() {
+            "cargo" => Ecosystem::CratesIo,
+            "npm" => Ecosystem::Npm,
+            "golang" => Ecosystem::Go,
+            "pypi" => Ecosystem::PyPI,
+            "maven" => Ecosystem::Maven,
+            "nuget" => Ecosystem::NuGet,
+            "gem" => Ecosystem::RubyGems,
+            "composer" => Ecosystem::Packagist,
+            "deb" if ns == "ubuntu" => Ecosystem::Ubuntu,
+            "deb" => Ecosystem::Debian,
+            "apk" => Ecosystem::Alpine,
+            "rpm" if ns == "rocky" || ns == "rocky linux" => Ecosystem::RockyLinux,
+            "rpm" if ns == "almalinux" => Ecosystem::AlmaLinux,
+            "rpm" => Ecosystem::RedHat,
+            other => Ecosystem::Other(format!("purl:{other}")),
+        }
+    }
+
+    /// The package name as this ecosystem's advisories spell it, built from a purl:
+    /// Maven `group:artifact`, npm `@scope/name`, Go `host/path`, otherwise the name.
+    pub fn package_name_from_purl(&self, purl: &Purl) -> String {
+        match (self, purl.namespace.as_deref()) {
+            (Ecosystem::Maven, Some(ns)) => format!("{ns}:{}", purl.name),
+            (Ecosystem::Npm, Some(ns))
+            | (Ecosystem::Go, Some(ns))
+            | (Ecosystem::Packagist, Some(ns)) => {
+                format!("{ns}/{}", purl.name)
+            }
+            _ => purl.name.clone(),
+        }
+    }
+
+    /// Normalize a package name for index look-ups, the same way on both sides of a match:
+    /// PyPI per PEP 503 (lowercase, runs of `-_.` become `-`), case-insensitive registries
+    /// lowercased (npm, NuGet, Packagist, distros); Go module paths, Maven coordinates,
+    /// crates.io and RubyGems names are case-sensitive and kept as they are.
+    pub fn normalize_name<'a>(&self, name: &'a str) -> Cow<'a, str> {
+        let name = name.trim();
+        match self {
+            Ecosystem::PyPI => {
+                let needs = name
+                    .bytes()
+                    .any(|b| b.is_ascii_uppercase() || b == b'_' || b == b'.')
+                    || name.contains("--");
+                if !needs {
+                    return Cow::Borrowed(name);
+                }
+                let mut out = String::with_capacity(name.len());
+                let mut sep = false;
+                for c in name.chars() {
+                    if matches!(c, '-' | '_' | '.') {
+                        sep = true;
+                        continue;
+                    }
+                    if sep && !out.is_empty() {
+                        out.push('-');
+                    }
+                    sep = false;
+                    out.push(c.to_ascii_lowercase());
+                }
+                Cow::Owned(out)
+            }
+            Ecosystem::Npm
+            | Ecosystem::NuGet
+            | Ecosystem::Packagist
+            | Ecosystem::Debian
+            | Ecosystem::Ubuntu
+            | Ecosystem::Alpine
+            | Ecosystem::RedHat
+            | Ecosystem::RockyLinux
+            | Ecosystem::AlmaLinux => {
+                if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(name.to_ascii_lowercase())
+                } else {
+                    Cow::Borrowed(name)
+                }
+            }
+            _ => Cow::Borrowed(name),
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Ecosystem {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "Debian" => Ecosystem::Debian,
+            "Ubuntu" => Ecosystem::Ubuntu,
+            "Alpine" => Ecosystem::Alpine,
+            "Red Hat" => Ecosystem::RedHat,
+            "Rocky Linux" => Ecosystem::RockyLinux,
+            "AlmaLinux" => Ecosystem::AlmaLinux,
+            "crates.io" => Ecosystem::CratesIo,
+            "npm" => Ecosystem::Npm,
+            "Go" => Ecosystem::Go,
+            "PyPI" => Ecosystem::PyPI,
+            "Maven" => Ecosystem::Maven,
+            "NuGet" => Ecosystem::NuGet,
+            "RubyGems" => Ecosystem::RubyGems,
+            "Packagist" => Ecosystem::Packagist,
+            other => Ecosystem::Other(other.to_string()),
+        })
+    }
+}
+
+impl serde::Serialize for Ecosystem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Ecosystem {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <Cow<'de, str>>::deserialize(d)?;
+        Ok(s.parse().expect("infallible"))
+    }
+}
+
+/// The operating system a host inventory came from (`/etc/os-release`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Distro {
+    /// os-release `ID`: `debian`, `ubuntu`, `alpine`, `rhel`, `rocky`, `almalinux`, ...
+    pub id: String,
+    /// os-release `VERSION_ID`: `12`, `22.04`, `3.18.4`, `9.3`.
+    pub version_id: Option<String>,
+    /// os-release `VERSION_CODENAME`: `bookworm`, `jammy`.
+    pub codename: Option<String>,
+    /// os-release `PRETTY_NAME`.
+    pub pretty_name: Option<String>,
+}
+
+impl Distro {
+    /// The OSV ecosystem and release for this distro's packages:
+    /// debian 12 → (Debian, "12"); ubuntu 22.04 → (Ubuntu, "22.04"); alpine 3.18.4 →
+    /// (Alpine, "v3.18"); rhel/rocky/almalinux 9.3 → major "9".
+    pub fn ecosystem(&self) -> (Ecosystem, Option<String>) {
+        let v = self.version_id.clone();
+        let major = |v: &Option<String>| {
+            v.as_ref()
+                .map(|v| v.split('.').next().unwrap_or(v).to_string())
+        };
+        match self.id.as_str() {
+            "debian" => (Ecosystem::Debian, major(&v)),
+            "ubuntu" => (Ecosystem::Ubuntu, v),
+            "alpine" => (
+                Ecosystem::Alpine,
+                v.map(|v| {
+                    let mut it = v.split('.');
+                    match (it.next(), it.next()) {
+                        (Some(a), Some(b)) => format!("v{a}.{b}"),
+                        _ => format!("v{v}"),
+                    }
+                }),
+            ),
+            "rhel" | "redhat" => (Ecosystem::RedHat, major(&v)),
+            "rocky" => (Ecosystem::RockyLinux, major(&v)),
+            "almalinux" => (Ecosystem::AlmaLinux, major(&v)),
+            other => (Ecosystem::Other(other.to_string()), v),
+        }
+    }
+}
+
+/// One installed package instance.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Package {
+    /// The (binary) package name as the source spells it.
+    pub name: String,
+    /// The installed version, as the source spells it (with epoch for dpkg/rpm when known).
+    pub version: String,
+    pub ecosystem: Ecosystem,
+    /// Distro release (`12`, `v3.18`, `9`) for distro packages; `None` elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// The package URL, when the source gives one or one can be built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purl: Option<String>,
+    /// The source package (dpkg `Source:`, apk origin, rpm source RPM name), when it
+    /// differs from or is known besides the binary name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_name: Option<String>,
+    /// The source package's version when it differs from the binary version
+    /// (dpkg `Source: name (version)`, binNMUs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+}
+
+impl Package {
+    pub fn new(ecosystem: Ecosystem, name: impl Into<String>, version: impl Into<String>) -> Self {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            ecosystem,
+            release: None,
+            purl: None,
+            source_name: None,
+            source_version: None,
+        }
+    }
+}
+
+/// The packages found in one source: a host's package database, an SBOM or a lockfile.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Inventory {
+    /// Where it came from: a file path, or `host:<hostname>`.
+    pub source: String,
+    /// What format it was read as (`dpkg-status`, `cyclonedx-json`, `Cargo.lock`, ...).
+    pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distro: Option<Distro>,
+    pub packages: Vec<Package>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pep503_normalization() {
+        let e = Ecosystem::PyPI;
+        assert_eq!(e.normalize_name("Friendly-Bard"), "friendly-bard");
+        assert_eq!(e.normalize_name("FRIENDLY-BARD"), "friendly-bard");
+        assert_eq!(e.normalize_name("friendly.bard"), "friendly-bard");
+        assert_eq!(e.normalize_name("friendly_bard"), "friendly-bard");
+        assert_eq!(e.normalize_name("friendly--bard"), "friendly-bard");
+        assert_eq!(e.normalize_name("FrIeNdLy-._.-bArD"), "friendly-bard");
+    }
+
+    #[test]
+    fn osv_ecosystem_suffix() {
+        assert_eq!(
+            Ecosystem::parse_osv("Debian:12"),
+            (Ecosystem::Debian, Some("12".into()))
+        );
+        assert_eq!(
+            Ecosystem::parse_osv("Alpine:v3.18"),
+            (Ecosystem::Alpine, Some("v3.18".into()))
+        );
+        assert_eq!(
+            Ecosystem::parse_osv("crates.io"),
+            (Ecosystem::CratesIo, None)
+        );
+        assert_eq!(
+            Ecosystem::parse_osv("Red Hat").0.scheme(),
+            Some(Scheme::Rpm)
+        );
+    }
+
+    #[test]
+    fn distro_release() {
+        let d = Distro {
+            id: "alpine".into(),
+            version_id: Some("3.18.4".into()),
+            codename: None,
+            pretty_name: None,
+        };
+        assert_eq!(d.ecosystem(), (Ecosystem::Alpine, Some("v3.18".into())));
+    }
+}
