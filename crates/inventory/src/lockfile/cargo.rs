@@ -1,6 +1,315 @@
-//! TODO(helper): lockfile/cargo parser.
-use crate::{ParseError, Parsed};
+//! `Cargo.lock` (format versions 1 to 4): the crates a Rust workspace builds with.
+//!
+//! Every format version keeps one `[[package]]` table per crate with `name`, `version` and,
+//! for crates that were downloaded, `source` (`registry+…`, `sparse+…` or `git+…`). Version
+//! 1 also has a `[root]` table and a `[metadata]` table of checksums; both are ignored.
+//!
+//! Which packages are reported:
+//! - registry crates (crates.io or any other registry) and git crates are reported: a git
+//!   crate keeps its real crate name (Cargo requires it), so a RustSec advisory about that
+//!   crate is worth showing even if the fork may carry a fix;
+//! - packages without `source` are the workspace's own members (and `path` dependencies).
+//!   They are not downloaded from anywhere, so an advisory about a crates.io crate of the
+//!   same name would be about different code: they are left out.
+//!
+//! The bottom of this file also holds small helpers shared by every lockfile parser
+//! (purl building, UTF-8 and TOML error reporting, de-duplication, an order-keeping map).
 
-pub fn parse(_data: &[u8]) -> Result<Parsed, ParseError> {
-    Err(ParseError::new("not implemented yet"))
+use std::collections::HashSet;
+use std::fmt;
+use std::marker::PhantomData;
+
+use patchpilot_purl::Purl;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+
+use crate::{Ecosystem, Package, ParseError, Parsed};
+
+#[derive(serde::Deserialize)]
+struct Lock {
+    package: Option<Vec<LockPackage>>,
+    version: Option<serde::de::IgnoredAny>,
+    root: Option<serde::de::IgnoredAny>,
+    metadata: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(serde::Deserialize)]
+struct LockPackage {
+    name: String,
+    version: String,
+    #[serde(default)]
+    source: Option<String>,
+}
+
+/// Parse a `Cargo.lock`.
+pub fn parse(data: &[u8]) -> Result<Parsed, ParseError> {
+    let text = utf8(data)?;
+    if is_blank(text) {
+        return Ok(Parsed::default());
+    }
+    let lock: Lock = parse_toml(text)?;
+    if lock.package.is_none()
+        && lock.version.is_none()
+        && lock.root.is_none()
+        && lock.metadata.is_none()
+    {
+        return Err(ParseError::new(
+            "no [[package]], `version`, [root] or [metadata]: not a Cargo.lock",
+        ));
+    }
+    let all = lock.package.unwrap_or_default();
+    let mut packages = Vec::with_capacity(all.len());
+    for (i, p) in all.into_iter().enumerate() {
+        if p.name.trim().is_empty() || p.version.trim().is_empty() {
+            return Err(ParseError::new(format!(
+                "[[package]] number {} has an empty name or version",
+                i + 1
+            )));
+        }
+        let Some(source) = p.source.as_deref() else {
+            continue; // a workspace member or path dependency
+        };
+        if source.starts_with("path+") {
+            continue;
+        }
+        let purl = purl("cargo", None, &p.name, &p.version);
+        packages.push(package(Ecosystem::CratesIo, p.name, p.version, purl));
+    }
+    Ok(parsed(packages))
+}
+
+// ---------------------------------------------------------------------------------------
+// Shared by the lockfile parsers. (They live here because `lockfile/mod.rs` only declares
+// the modules.)
+// ---------------------------------------------------------------------------------------
+
+/// The input as UTF-8 text, without a byte-order mark.
+pub(crate) fn utf8(data: &[u8]) -> Result<&str, ParseError> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    std::str::from_utf8(data).map_err(|e| {
+        ParseError::new(format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })
+}
+
+/// Deserialize TOML, reporting errors on one line with their position.
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError> {
+    toml::from_str(text).map_err(|e| {
+        let message = e.message().trim().replace('\n', " ");
+        match e.span() {
+            Some(span) => {
+                let (line, col) = line_col(text, span.start);
+                ParseError::new(format!(
+                    "invalid TOML at line {line}, column {col}: {message}"
+                ))
+            }
+            None => ParseError::new(format!("invalid TOML: {message}")),
+        }
+    })
+}
+
+/// Deserialize JSON, reporting errors on one line with their position.
+pub(crate) fn parse_json<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, ParseError> {
+    serde_json::from_str(text).map_err(|e| ParseError::new(format!("invalid JSON: {e}")))
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.as_bytes().get(..offset).unwrap_or_default();
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let col = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, col)
+}
+
+/// True when the input holds nothing but whitespace: an empty lockfile, with no packages.
+pub(crate) fn is_blank(text: &str) -> bool {
+    text.trim().is_empty()
+}
+
+/// A package with its purl.
+pub(crate) fn package(
+    ecosystem: Ecosystem,
+    name: String,
+    version: String,
+    purl: Option<String>,
+) -> Package {
+    let mut p = Package::new(ecosystem, name, version);
+    p.purl = purl;
+    p
+}
+
+/// The result, with repeated (name, version) pairs dropped (first one kept).
+pub(crate) fn parsed(packages: Vec<Package>) -> Parsed {
+    let mut seen = HashSet::with_capacity(packages.len());
+    let packages = packages
+        .into_iter()
+        .filter(|p| seen.insert((p.name.clone(), p.version.clone())))
+        .collect();
+    Parsed {
+        packages,
+        distro: None,
+    }
+}
+
+/// The canonical purl `pkg:type/namespace/name@version`, built by `patchpilot-purl` (so
+/// the type's rules apply: npm and pypi names lowercased, pypi `_` as `-`, components
+/// percent-encoded, e.g. npm's `@scope` as `%40scope` and a `+build` suffix as `%2Bbuild`).
+/// `None` when the purl rules refuse the components.
+pub(crate) fn purl(ty: &str, namespace: Option<&str>, name: &str, version: &str) -> Option<String> {
+    let mut b = Purl::builder().ty(ty).name(name);
+    if let Some(ns) = namespace.filter(|ns| !ns.is_empty()) {
+        b = b.namespace(ns);
+    }
+    if !version.is_empty() {
+        b = b.version(version);
+    }
+    b.build().ok().map(|p| p.to_string())
+}
+
+/// A map that keeps the file's order (JSON objects and YAML mappings), so packages come out
+/// in the order the lockfile lists them.
+pub(crate) struct Ordered<T>(pub Vec<(String, T)>);
+
+impl<T> Default for Ordered<T> {
+    fn default() -> Self {
+        Ordered(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Ordered<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+                while let Some((k, v)) = map.next_entry::<String, T>()? {
+                    out.push((k, v));
+                }
+                Ok(Ordered(out))
+            }
+            // `key:` with nothing after it (YAML null) is an empty map.
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Ordered(Vec::new()))
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(p: &Parsed) -> Vec<(&str, &str)> {
+        p.packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn registry_and_git_kept_workspace_members_dropped() {
+        let lock = br#"
+version = 4
+
+[[package]]
+name = "app"
+version = "0.1.0"
+
+[[package]]
+name = "serde"
+version = "1.0.200"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "fork"
+version = "0.2.0"
+source = "git+https://example.com/fork?branch=main#abcdef"
+
+[[package]]
+name = "sparse"
+version = "0.3.0+build.1"
+source = "sparse+https://index.crates.io/"
+"#;
+        let p = parse(lock).unwrap();
+        assert_eq!(
+            names(&p),
+            [
+                ("serde", "1.0.200"),
+                ("fork", "0.2.0"),
+                ("sparse", "0.3.0+build.1")
+            ]
+        );
+        assert_eq!(p.packages[0].ecosystem, Ecosystem::CratesIo);
+        assert_eq!(
+            p.packages[2].purl.as_deref(),
+            Some("pkg:cargo/sparse@0.3.0%2Bbuild.1")
+        );
+    }
+
+    #[test]
+    fn v1_root_and_metadata_ignored() {
+        let lock = br#"
+[root]
+name = "app"
+version = "0.1.0"
+
+[[package]]
+name = "libc"
+version = "0.2.1"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[metadata]
+"checksum libc 0.2.1 (registry+https://github.com/rust-lang/crates.io-index)" = "abc"
+"#;
+        assert_eq!(names(&parse(lock).unwrap()), [("libc", "0.2.1")]);
+    }
+
+    #[test]
+    fn errors_name_the_position() {
+        let e = parse(b"[[package]]\nname = \"x\"\nversion = ").unwrap_err();
+        assert!(e.0.starts_with("invalid TOML at line 3"), "{e}");
+        let e = parse(b"[[package]]\nname = \"x\"\n").unwrap_err();
+        assert!(e.0.contains("missing field `version`"), "{e}");
+        let e = parse(b"\xff\xfe").unwrap_err();
+        assert!(e.0.contains("not UTF-8"), "{e}");
+        let e = parse(b"[[package]]\nname = \"\"\nversion = \"1\"\n").unwrap_err();
+        assert!(e.0.contains("empty name"), "{e}");
+    }
+
+    #[test]
+    fn purl_encoding() {
+        let cases = [
+            (
+                ("npm", Some("@babel"), "core", "7.0.0"),
+                "pkg:npm/%40babel/core@7.0.0",
+            ),
+            (
+                (
+                    "golang",
+                    Some("github.com/foo"),
+                    "bar",
+                    "v1.0.0+incompatible",
+                ),
+                "pkg:golang/github.com/foo/bar@v1.0.0%2Bincompatible",
+            ),
+            (
+                ("pypi", None, "Django_Allauth", "1.11.1"),
+                "pkg:pypi/django-allauth@1.11.1",
+            ),
+            (
+                ("npm", None, "JSONStream", "1.3.5"),
+                "pkg:npm/jsonstream@1.3.5",
+            ),
+            (("cargo", None, "a b", ""), "pkg:cargo/a%20b"),
+        ];
+        for ((ty, ns, name, v), want) in cases {
+            assert_eq!(purl(ty, ns, name, v).as_deref(), Some(want));
+        }
+    }
 }
