@@ -24,7 +24,7 @@
 //!   Any other directive, a line outside a directive, an unclosed block or quote, or a
 //!   requirement without a `v…` version make the file an error.
 
-use super::cargo::{package, parsed, purl, utf8};
+use super::util::{package, parsed, purl, utf8};
 use crate::{Ecosystem, Package, ParseError, Parsed};
 
 struct Replace {

@@ -8,3 +8,5 @@ pub mod poetry;
 pub mod requirements;
 pub mod uv;
 pub mod yarn;
+
+mod util;

@@ -22,7 +22,7 @@
 
 use serde::Deserialize;
 
-use super::cargo::{is_blank, package, parse_json, parsed, purl, utf8, Ordered};
+use super::util::{is_blank, package, parse_json, parsed, purl, utf8, Ordered};
 use crate::{Ecosystem, Package, ParseError, Parsed};
 
 #[derive(Deserialize)]

@@ -24,7 +24,7 @@
 //! happens at match time. The purl name is lowercased with `_` as `-`, as the purl spec
 //! asks for the pypi type.
 
-use super::cargo::{package, parsed, purl, utf8};
+use super::util::{package, parsed, purl, utf8};
 use crate::{Ecosystem, Package, ParseError, Parsed};
 
 /// Parse a `requirements.txt`.

@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use super::cargo::{is_blank, parse_toml, parsed, utf8};
+use super::util::{is_blank, parse_toml, parsed, utf8};
 use super::requirements::pypi_package;
 use crate::{ParseError, Parsed};
 

@@ -19,7 +19,7 @@
 
 use serde::Deserialize;
 
-use super::cargo::{is_blank, parsed, utf8, Ordered};
+use super::util::{is_blank, parsed, utf8, Ordered};
 use super::npm::{is_non_registry, is_version, npm_package, split_name_version};
 use crate::{Package, ParseError, Parsed};
 
