@@ -4,16 +4,17 @@
 //! for crates that were downloaded, `source` (`registry+…`, `sparse+…` or `git+…`). Version
 //! 1 also has a `[root]` table and a `[metadata]` table of checksums; both are ignored.
 //!
-//! Which packages are reported:
-//! - registry crates (crates.io or any other registry) and git crates are reported: a git
-//!   crate keeps its real crate name (Cargo requires it), so a RustSec advisory about that
-//!   crate is worth showing even if the fork may carry a fix;
+//! Which packages are reported, and as what:
+//! - crates from crates.io (`registry+https://github.com/rust-lang/crates.io-index` or
+//!   `sparse+https://index.crates.io/`) are `crates.io` packages;
+//! - crates from git or from another registry are reported under the ecosystems
+//!   `cargo:git` and `cargo:registry`, which no advisory database matches. A git fork
+//!   (say `bytes` at a company branch) keeps the crate's name and version number but not
+//!   its code, and RustSec advisories are about the crates.io releases; `cargo audit` makes
+//!   the same distinction (it matches an advisory only against its source registry).
 //! - packages without `source` are the workspace's own members (and `path` dependencies).
 //!   They are not downloaded from anywhere, so an advisory about a crates.io crate of the
 //!   same name would be about different code: they are left out.
-//!
-//! The bottom of this file also holds small helpers shared by every lockfile parser
-//! (purl building, UTF-8 and TOML error reporting, de-duplication, an order-keeping map).
 
 
 use super::util::{is_blank, package, parse_toml, parsed, purl, utf8};
@@ -66,10 +67,27 @@ pub fn parse(data: &[u8]) -> Result<Parsed, ParseError> {
         if source.starts_with("path+") {
             continue;
         }
-        let purl = purl("cargo", None, &p.name, &p.version);
-        packages.push(package(Ecosystem::CratesIo, p.name, p.version, purl));
+        if is_crates_io(source) {
+            let purl = purl("cargo", None, &p.name, &p.version);
+            packages.push(package(Ecosystem::CratesIo, p.name, p.version, purl));
+        } else {
+            let kind = if source.starts_with("git+") {
+                "cargo:git"
+            } else {
+                "cargo:registry"
+            };
+            packages.push(package(Ecosystem::Other(kind.into()), p.name, p.version, None));
+        }
     }
     Ok(parsed(packages))
+}
+
+/// The crates.io index, in its git and sparse spellings.
+fn is_crates_io(source: &str) -> bool {
+    matches!(
+        source.trim_end_matches('/'),
+        "registry+https://github.com/rust-lang/crates.io-index" | "sparse+https://index.crates.io"
+    )
 }
 
 #[cfg(test)]

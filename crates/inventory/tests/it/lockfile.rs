@@ -117,9 +117,18 @@ fn check_identity(inv: &Inventory, format: Format) {
     assert_eq!(inv.format, format.name());
     let mut seen = std::collections::HashSet::new();
     for p in &inv.packages {
-        assert_eq!(p.ecosystem, eco, "{p:?}");
         assert!(!p.name.is_empty() && !p.version.is_empty(), "{p:?}");
         assert!(seen.insert((&p.name, &p.version)), "duplicate {p:?}");
+        if format == Format::CargoLock && p.ecosystem != eco {
+            // Git and other-registry crates: not crates.io, so no crates.io purl.
+            assert!(
+                matches!(&p.ecosystem, Ecosystem::Other(k) if k == "cargo:git" || k == "cargo:registry"),
+                "{p:?}"
+            );
+            assert_eq!(p.purl, None, "{p:?}");
+            continue;
+        }
+        assert_eq!(p.ecosystem, eco, "{p:?}");
         let name = match ty {
             "npm" => p.name.to_ascii_lowercase().replacen('@', "%40", 1),
             "pypi" => p.name.to_ascii_lowercase().replace('_', "-"),

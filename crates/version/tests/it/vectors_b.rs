@@ -403,9 +403,13 @@ proptest! {
         check_order(Scheme::Pub, &vs)?;
     }
 
+    // Maven's ComparableVersion is not transitive when a qualifier follows `.` in one
+    // version and `-` in another (`8.a` < `8-alpha` < `8` < `8.a`), as in Maven itself
+    // (MNG-7559 and friends). The generator keeps qualifiers after `-`, where the order is
+    // total.
     #[test]
     fn maven_order_is_total(vs in prop::collection::vec(
-        "[0-9]{1,2}([.-]([0-9]{1,2}|alpha|beta|a|b|m|rc|cr|snapshot|ga|final|release|sp|xyz|[a-z]{1,2})){0,4}", 2..8)) {
+        "[0-9]{1,2}(\\.[0-9]{1,2}){0,2}(-(alpha|beta|a|b|m|rc|cr|snapshot|ga|final|release|sp|xyz|[a-z]{1,2}|[0-9]{1,2})){0,2}", 2..8)) {
         check_order(Scheme::Maven, &vs)?;
     }
 
