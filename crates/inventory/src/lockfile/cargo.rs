@@ -16,7 +16,6 @@
 //!   They are not downloaded from anywhere, so an advisory about a crates.io crate of the
 //!   same name would be about different code: they are left out.
 
-
 use super::util::{is_blank, package, parse_toml, parsed, purl, utf8};
 use crate::{Ecosystem, ParseError, Parsed};
 
@@ -76,7 +75,12 @@ pub fn parse(data: &[u8]) -> Result<Parsed, ParseError> {
             } else {
                 "cargo:registry"
             };
-            packages.push(package(Ecosystem::Other(kind.into()), p.name, p.version, None));
+            packages.push(package(
+                Ecosystem::Other(kind.into()),
+                p.name,
+                p.version,
+                None,
+            ));
         }
     }
     Ok(parsed(packages))

@@ -9,8 +9,8 @@
 
 use serde::Deserialize;
 
-use super::util::{is_blank, parse_json, parsed, utf8, Ordered};
 use super::requirements::pypi_package;
+use super::util::{is_blank, parse_json, parsed, utf8, Ordered};
 use crate::{ParseError, Parsed};
 
 #[derive(Deserialize)]

@@ -10,8 +10,8 @@
 
 use serde::Deserialize;
 
-use super::util::{is_blank, parse_toml, parsed, utf8};
 use super::requirements::pypi_package;
+use super::util::{is_blank, parse_toml, parsed, utf8};
 use crate::{ParseError, Parsed};
 
 #[derive(Deserialize)]

@@ -10,7 +10,6 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
 use crate::{Ecosystem, Package, ParseError, Parsed};
 
-
 /// The input as UTF-8 text, without a byte-order mark.
 pub(crate) fn utf8(data: &[u8]) -> Result<&str, ParseError> {
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
@@ -129,4 +128,3 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
         d.deserialize_map(V(PhantomData))
     }
 }
-

@@ -19,8 +19,8 @@
 
 use serde::Deserialize;
 
-use super::util::{is_blank, parsed, utf8, Ordered};
 use super::npm::{is_non_registry, is_version, npm_package, split_name_version};
+use super::util::{is_blank, parsed, utf8, Ordered};
 use crate::{Package, ParseError, Parsed};
 
 /// Parse a `yarn.lock` (either format).

@@ -1,0 +1,132 @@
+//! Command-line arguments (clap derive). Validation that needs more than clap's types
+//! happens in each command module.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "patchpilot",
+    version,
+    about = "Find and fix vulnerable packages across a fleet",
+    long_about = None,
+    after_help = "Exit codes: 0 ok; 1 findings at or above --fail-on; 2 usage or input error."
+)]
+pub struct Cli {
+    /// Where the advisory database lives [env: PATCHPILOT_DATA_DIR; default: $XDG_DATA_HOME/patchpilot].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Version schemes, for debugging and differential testing.
+    #[command(subcommand)]
+    Version(VersionCmd),
+    /// Advisory feeds: import and status.
+    #[command(subcommand)]
+    Feeds(FeedsCmd),
+    /// Scan inventories (the local host when no path is given) against the advisory database.
+    Scan(ScanArgs),
+    /// Measure scan performance on the shared data set (see BENCHMARKS.md).
+    #[command(hide = true)]
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VersionCmd {
+    /// Compare two versions: prints `<`, `=` or `>`.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// deb, rpm, apk, semver, pep440, maven, nuget, gem, composer (or alpm, gentoo, pub,
+    /// cran, hackage, conan, openssl), or an OSV ecosystem name such as `Debian` or `PyPI`.
+    pub scheme: String,
+    /// First version (omit with --batch).
+    #[arg(required_unless_present = "batch", allow_hyphen_values = true)]
+    pub a: Option<String>,
+    /// Second version (omit with --batch).
+    #[arg(required_unless_present = "batch", allow_hyphen_values = true)]
+    pub b: Option<String>,
+    /// Read `A B` pairs from stdin, one per line; write one result per line.
+    #[arg(long, conflicts_with_all = ["a", "b"])]
+    pub batch: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FeedsCmd {
+    /// Import OSV records from all.zip archives, folders of JSON/YAML records or single files.
+    Import(ImportArgs),
+    /// Show what the database holds and where it came from.
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// OSV `ECOSYSTEM/all.zip` files, directories of records, or record files.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum FailOn {
+    /// Any vulnerability, rated or not.
+    Any,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Inventories to scan: package databases, SBOMs, lockfiles, or directories to search
+    /// for them. Without a path, the local host's OS packages are scanned.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+    /// Exit 1 when a vulnerability at or above this severity is found.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// Read every PATH as this format instead of detecting it (dpkg-status, apk-installed,
+    /// rpm-qa, rpmdb-sqlite, cyclonedx-json, cyclonedx-xml, spdx-json, Cargo.lock, ...).
+    #[arg(long, value_name = "FORMAT")]
+    pub input_format: Option<String>,
+    /// The distro and release of OS package inventories that do not say it themselves,
+    /// as `ID:VERSION_ID` from os-release, e.g. `debian:12`, `alpine:3.18`, `rhel:9`.
+    #[arg(long, value_name = "ID:VERSION")]
+    pub distro: Option<String>,
+    /// With no PATH: the root of the system to inventory.
+    #[arg(long, default_value = "/", value_name = "DIR")]
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The shared data directory (../shared/data).
+    #[arg(long, env = "PATCHPILOT_SHARED_DATA", value_name = "DIR")]
+    pub shared: PathBuf,
+    /// Number of simulated hosts for workload (c).
+    #[arg(long, default_value_t = 10_000)]
+    pub hosts: usize,
+    /// Packages per simulated host for workload (c).
+    #[arg(long, default_value_t = 1_500)]
+    pub packages: usize,
+    /// Repetitions for the timed parts (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    pub runs: usize,
+}

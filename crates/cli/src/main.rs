@@ -1,0 +1,51 @@
+//! The `patchpilot` binary: parses arguments and calls the libraries.
+//!
+//! Exit codes (documented in README.md):
+//! - 0: success, no finding at or above `--fail-on`;
+//! - 1: `scan --fail-on` threshold reached;
+//! - 2: usage error or bad input (unreadable file, unparsable version, corrupt feed).
+//!
+//! Errors print as one line, `patchpilot: <context>: <reason>` (anyhow's `{:#}`).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod args;
+mod bench;
+mod env;
+mod feeds;
+mod scan;
+mod version;
+
+/// An error that maps to exit code 2 (usage or input), printed as one line.
+pub(crate) type Result<T> = anyhow::Result<T>;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout with exit 0, usage errors with exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("patchpilot: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: args::Cli) -> Result<ExitCode> {
+    let data_dir = env::data_dir(cli.data_dir.as_deref())?;
+    match cli.command {
+        args::Command::Version(args::VersionCmd::Compare(c)) => version::compare(c),
+        args::Command::Feeds(args::FeedsCmd::Import(c)) => feeds::import(&data_dir, c),
+        args::Command::Feeds(args::FeedsCmd::Status) => feeds::status(&data_dir),
+        args::Command::Scan(c) => scan::run(&data_dir, c),
+        args::Command::Bench(c) => bench::run(&data_dir, c),
+    }
+}

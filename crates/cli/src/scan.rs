@@ -1,0 +1,249 @@
+//! `patchpilot scan`: inventories → matches → report.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use patchpilot_advisory_db::Database;
+use patchpilot_inventory::{Format, Inventory};
+use patchpilot_matcher::Index;
+use patchpilot_osv::{AdvisoryKind, SeverityLevel};
+use patchpilot_report::{DatabaseInfo, Finding, Input, Report, Summary, Tool, Warning};
+use patchpilot_types::Distro;
+use rayon::prelude::*;
+
+use crate::args::{FailOn, OutputFormat, ScanArgs};
+
+pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
+    let db = Database::open(data_dir)
+        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
+    if db.is_empty() {
+        bail!(
+            "the advisory database in {} is empty: run `patchpilot feeds import` first",
+            data_dir.display()
+        );
+    }
+    let forced = match &args.input_format {
+        Some(name) => Some(Format::from_name(name).ok_or_else(|| {
+            anyhow!(
+                "unknown input format {name:?} (expected one of: {})",
+                Format::ALL.map(|f| f.name()).join(", ")
+            )
+        })?),
+        None => None,
+    };
+    let distro = args.distro.as_deref().map(parse_distro).transpose()?;
+
+    let mut inventories = collect(&args, forced)?;
+    for inv in &mut inventories {
+        apply_distro(inv, distro.as_ref());
+    }
+
+    let index = Index::build(db.advisories());
+    let report = scan(&index, db.len(), &inventories);
+
+    let text = match args.format {
+        OutputFormat::Json => report.to_json(),
+        OutputFormat::Sarif => report.to_sarif(),
+        OutputFormat::Table => report.to_table(80),
+    };
+    print!("{text}");
+    if args.format == OutputFormat::Table {
+        for w in &report.warnings {
+            eprintln!("patchpilot: warning: {}: {}", w.source, w.message);
+        }
+    }
+    Ok(match args.fail_on {
+        Some(t) if report.findings.iter().any(|f| meets(f, t)) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// Whether a finding reaches the `--fail-on` threshold. Only vulnerabilities count;
+/// informational advisories (unmaintained, unsound, notice) never fail a scan. A
+/// vulnerability without any severity data only fails `--fail-on any`.
+fn meets(f: &Finding, t: FailOn) -> bool {
+    if f.kind != AdvisoryKind::Vulnerability {
+        return false;
+    }
+    let need = match t {
+        FailOn::Any => return true,
+        FailOn::Low => SeverityLevel::Low,
+        FailOn::Medium => SeverityLevel::Medium,
+        FailOn::High => SeverityLevel::High,
+        FailOn::Critical => SeverityLevel::Critical,
+    };
+    f.level().is_some_and(|l| l >= need)
+}
+
+/// Match every package of every inventory; findings sorted, warnings for packages that
+/// could not be matched.
+pub fn scan(index: &Index<'_>, advisories: usize, inventories: &[Inventory]) -> Report {
+    let mut findings = Vec::new();
+    let mut warnings = Vec::new();
+    let total: usize = inventories.iter().map(|i| i.packages.len()).sum();
+    let bar = if total > 50_000 {
+        let b = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+        b.set_style(
+            ProgressStyle::with_template("scanning [{bar:40}] {pos}/{len} packages")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    for inv in inventories {
+        let no_release = inv
+            .packages
+            .iter()
+            .filter(|p| p.ecosystem.is_distro() && p.release.is_none())
+            .count();
+        if no_release > 0 {
+            warnings.push(Warning {
+                source: inv.source.clone(),
+                message: format!(
+                    "{no_release} OS package(s) without a distro release: release-specific advisories cannot apply; pass --distro ID:VERSION (e.g. debian:12)"
+                ),
+            });
+        }
+        let results: Vec<_> = inv
+            .packages
+            .par_iter()
+            .map(|p| (p, index.matches(p)))
+            .collect();
+        bar.inc(inv.packages.len() as u64);
+        for (pkg, r) in results {
+            match r {
+                Ok(ms) => findings.extend(
+                    ms.iter()
+                        .map(|m| Finding::new(pkg, m.advisory, &m.fixed_versions, &inv.source)),
+                ),
+                Err(e) => warnings.push(Warning {
+                    source: inv.source.clone(),
+                    message: format!("{} {}: not matched: {e}", pkg.name, pkg.version),
+                }),
+            }
+        }
+    }
+    bar.finish_and_clear();
+    patchpilot_report::sort_findings(&mut findings);
+    Report {
+        schema_version: patchpilot_report::SCHEMA_VERSION,
+        tool: Tool {
+            name: "patchpilot",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        database: DatabaseInfo { advisories },
+        inputs: inventories
+            .iter()
+            .map(|i| Input {
+                source: i.source.clone(),
+                format: i.format.clone(),
+                packages: i.packages.len(),
+                distro: i
+                    .distro
+                    .as_ref()
+                    .map(|d| format!("{}:{}", d.id, d.version_id.as_deref().unwrap_or("?"))),
+            })
+            .collect(),
+        summary: Summary::of(total, &findings),
+        findings,
+        warnings,
+    }
+}
+
+fn collect(args: &ScanArgs, forced: Option<Format>) -> crate::Result<Vec<Inventory>> {
+    if args.paths.is_empty() {
+        let invs = patchpilot_inventory::host::read_host(&args.root)
+            .with_context(|| format!("inventorying the host at {}", args.root.display()))?;
+        if invs.is_empty() {
+            bail!(
+                "{}: no package database found (looked for dpkg, apk and rpm databases)",
+                args.root.display()
+            );
+        }
+        return Ok(invs);
+    }
+    let mut out = Vec::new();
+    for path in &args.paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)
+                .with_context(|| format!("{}: cannot list directory", path.display()))?;
+            if found.is_empty() {
+                bail!(
+                    "{}: no lockfile, SBOM or package database found",
+                    path.display()
+                );
+            }
+            for f in found {
+                out.push(patchpilot_inventory::read_path(&f, forced)?);
+            }
+        } else {
+            out.push(patchpilot_inventory::read_path(path, forced)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Files under `dir` whose names identify a format we read; skips VCS, build output and
+/// vendored dependency trees.
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let ty = e.file_type()?;
+        if ty.is_dir() {
+            if matches!(
+                name.as_ref(),
+                ".git" | "node_modules" | "target" | ".venv" | "venv" | "__pycache__" | "vendor"
+            ) {
+                continue;
+            }
+            walk(&path, found)?;
+        } else if ty.is_file() && Format::detect(&path, b"").is_some() {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn parse_distro(s: &str) -> crate::Result<Distro> {
+    let (id, ver) = s
+        .split_once(':')
+        .ok_or_else(|| anyhow!("--distro {s:?}: expected ID:VERSION, e.g. debian:12"))?;
+    if id.is_empty() || ver.is_empty() {
+        bail!("--distro {s:?}: expected ID:VERSION, e.g. debian:12");
+    }
+    Ok(Distro {
+        id: id.to_ascii_lowercase(),
+        version_id: Some(ver.to_string()),
+        codename: None,
+        pretty_name: None,
+    })
+}
+
+/// Give OS packages that lack a distro release the one from `--distro` (or the
+/// inventory's own distro).
+fn apply_distro(inv: &mut Inventory, flag: Option<&Distro>) {
+    let Some(distro) = flag.or(inv.distro.as_ref()).cloned() else {
+        return;
+    };
+    let (eco, release) = distro.ecosystem();
+    let mut touched = false;
+    for p in &mut inv.packages {
+        if p.ecosystem.is_distro() && p.release.is_none() {
+            p.ecosystem = eco.clone();
+            p.release = release.clone();
+            touched = true;
+        }
+    }
+    if touched && inv.distro.is_none() {
+        inv.distro = Some(distro);
+    }
+}

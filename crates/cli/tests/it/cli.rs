@@ -1,0 +1,239 @@
+//! The CLI contract: outputs, exit codes and one-line errors.
+
+use crate::support::{imported, run, stderr, stdout};
+
+#[test]
+fn version_compare_prints_symbol() {
+    for (scheme, a, b, want) in [
+        ("deb", "1:1.0-1", "2.0-1", ">"),
+        ("Debian", "1.0~rc1", "1.0", "<"),
+        ("rpm", "1.0^git1", "1.0", ">"),
+        ("pep440", "1.0", "1.0.0", "="),
+        ("PyPI", "1.0rc1", "1.0", "<"),
+        ("semver", "1.0.0-alpha", "1.0.0", "<"),
+        ("Go", "v1.2.3", "v1.2.3+incompatible", "="),
+        ("crates.io", "0.10.0", "0.9.9", ">"),
+        ("apk", "1.2.3-r1", "1.2.3-r0", ">"),
+        ("maven", "1.0-SNAPSHOT", "1.0", "<"),
+        ("nuget", "1.0.0-BETA", "1.0.0-beta", "="),
+        ("gem", "1.0.a", "1.0", "<"),
+        ("composer", "1.0.0-beta", "1.0.0-RC1", "<"),
+    ] {
+        let o = run(&["version", "compare", scheme, a, b], None);
+        assert!(o.status.success(), "{scheme} {a} {b}: {}", stderr(&o));
+        assert_eq!(stdout(&o).trim(), want, "{scheme} {a} {b}");
+    }
+}
+
+#[test]
+fn version_compare_rejects_bad_input_with_exit_2() {
+    let o = run(
+        &["version", "compare", "pep440", "1.0", "not a version!"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "one line: {e}");
+    assert!(e.contains("pep440") && e.contains("not a version!"), "{e}");
+
+    let o = run(&["version", "compare", "nosuch", "1", "2"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown version scheme"));
+}
+
+#[test]
+fn batch_mode_keeps_order_and_reports_bad_lines() {
+    let input = "1.0 2.0\n2.0 1.0\n1.0 1.0.0\nbad version here\n1!1.0 2.0\n";
+    let o = run(&["version", "compare", "pep440", "--batch"], Some(input));
+    assert_eq!(o.status.code(), Some(2), "bad lines make exit 2 at the end");
+    let lines: Vec<String> = stdout(&o).lines().map(String::from).collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(&lines[..3], ["<", ">", "="]);
+    assert!(lines[3].starts_with("error: "), "{}", lines[3]);
+    assert_eq!(lines[4], ">");
+}
+
+#[test]
+fn scan_without_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("Cargo.lock");
+    std::fs::write(&lock, "version = 3\n").unwrap();
+    let o = run(
+        &[
+            "--data-dir",
+            &dir.path().join("empty").display().to_string(),
+            "scan",
+            &lock.display().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("feeds import"), "{}", stderr(&o));
+}
+
+#[test]
+fn scan_formats_and_fail_on() {
+    let Some(shared) = patchpilot_testdata::shared_data("scan_formats_and_fail_on") else {
+        return;
+    };
+    let (_keep, data) = imported(&["crates.io"], &shared);
+    let data = data.display().to_string();
+    let lock = shared
+        .join("lockfiles/cargo-audit-fixtures/base64_vuln/Cargo.lock")
+        .display()
+        .to_string();
+
+    let o = run(
+        &["--data-dir", &data, "scan", "--format", "json", &lock],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(f["advisory"]["id"], "RUSTSEC-2017-0004");
+    assert_eq!(f["package"]["name"], "base64");
+    assert_eq!(f["package"]["ecosystem"], "crates.io");
+    assert_eq!(f["package"]["purl"], "pkg:cargo/base64@0.5.1");
+    assert_eq!(f["kind"], "vulnerability");
+    assert_eq!(f["fixed_versions"][0], "0.5.2");
+    assert_eq!(f["source"], lock.as_str());
+    assert!(f["advisory"]["aliases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "CVE-2017-1000430"));
+
+    let o = run(&["--data-dir", &data, "scan", &lock], None);
+    let table = stdout(&o);
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    assert!(table.contains("RUSTSEC-2017-0004"));
+
+    let o = run(
+        &["--data-dir", &data, "scan", "--format", "sarif", &lock],
+        None,
+    );
+    let s: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    assert_eq!(s["runs"][0]["results"][0]["ruleId"], "RUSTSEC-2017-0004");
+
+    // RUSTSEC-2017-0004 is CVSS 9.8 critical.
+    let o = run(
+        &["--data-dir", &data, "scan", "--fail-on", "critical", &lock],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let clean = shared
+        .join("lockfiles/cargo-audit-fixtures/no_vulns/Cargo.lock")
+        .display()
+        .to_string();
+    let o = run(
+        &["--data-dir", &data, "scan", "--fail-on", "any", &clean],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Informational findings never fail a scan.
+    let unmaintained = shared
+        .join("lockfiles/cargo-audit-fixtures/unmaintained/Cargo.lock")
+        .display()
+        .to_string();
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--fail-on",
+            "any",
+            "--format",
+            "json",
+            &unmaintained,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"][0]["kind"], "unmaintained");
+}
+
+/// Every accepted input format: a truncated or garbage file gives exit 2 and one line
+/// naming the file and the reason, and never a panic.
+#[test]
+fn bad_input_in_every_format_is_one_line_exit_2() {
+    let Some(shared) =
+        patchpilot_testdata::shared_data("bad_input_in_every_format_is_one_line_exit_2")
+    else {
+        return;
+    };
+    let (_keep, data) = imported(&["crates.io"], &shared);
+    let data = data.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &[u8])] = &[
+        (
+            "dpkg-status",
+            "status",
+            b"Package: foo\nStatus: install ok installed\nVersion",
+        ),
+        ("apk-installed", "installed", b"\x00\x01\x02garbage\xff"),
+        ("rpm-qa", "rpm-qa.txt", b"\x00\xff\xfe not an rpm listing"),
+        (
+            "rpmdb-sqlite",
+            "rpmdb.sqlite",
+            b"SQLite format 3\0truncated",
+        ),
+        (
+            "cyclonedx-json",
+            "bom.cdx.json",
+            b"{\"bomFormat\": \"CycloneDX\", \"components\": [{\"name\": ",
+        ),
+        (
+            "cyclonedx-xml",
+            "bom.cdx.xml",
+            b"<bom xmlns=\"http://cyclonedx.org/schema/bom/1.4\"><components><component",
+        ),
+        (
+            "spdx-json",
+            "sbom.spdx.json",
+            b"{\"spdxVersion\": \"SPDX-2.3\", \"packages\": [tru",
+        ),
+        (
+            "Cargo.lock",
+            "Cargo.lock",
+            b"[[package]]\nname = \"x\nversion",
+        ),
+        (
+            "package-lock.json",
+            "package-lock.json",
+            b"{\"lockfileVersion\": 3, \"packages\": {",
+        ),
+        ("yarn.lock", "yarn.lock", b"\x00\xff\xfe\x00"),
+        (
+            "pnpm-lock.yaml",
+            "pnpm-lock.yaml",
+            b"lockfileVersion: '9.0'\npackages:\n  - [unclosed",
+        ),
+        ("requirements.txt", "requirements.txt", b"\xff\xfe\x00\x00"),
+        ("poetry.lock", "poetry.lock", b"[[package]]\nname = "),
+        ("Pipfile.lock", "Pipfile.lock", b"{\"_meta\": {"),
+        ("uv.lock", "uv.lock", b"version = 1\n[[package]\n"),
+        ("go.mod", "go.mod", b"\xff\xfe\x00 module"),
+    ];
+    for (format, file, bytes) in cases {
+        let path = dir.path().join(file);
+        std::fs::write(&path, bytes).unwrap();
+        let p = path.display().to_string();
+        let o = run(
+            &["--data-dir", &data, "scan", "--input-format", format, &p],
+            None,
+        );
+        let e = stderr(&o);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{format}: exit {:?}, stderr {e}",
+            o.status
+        );
+        assert_eq!(e.lines().count(), 1, "{format}: one line expected: {e}");
+        assert!(e.contains(&p), "{format}: error must name the file: {e}");
+        assert!(!e.contains("panicked"), "{format}: {e}");
+        assert!(stdout(&o).is_empty(), "{format}: nothing on stdout");
+    }
+}

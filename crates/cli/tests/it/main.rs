@@ -1,0 +1,4 @@
+//! Integration tests that drive the real `patchpilot` binary.
+mod cargo_audit;
+mod cli;
+mod support;

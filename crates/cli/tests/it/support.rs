@@ -1,0 +1,64 @@
+//! Shared helpers: run the binary, import feeds once per test into a temp data dir.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_patchpilot"))
+}
+
+/// Run the binary with `args` (and optional stdin), returning its output.
+pub fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = bin();
+    cmd.args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn patchpilot");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        let mut s = child.stdin.take().expect("stdin");
+        let input = input.to_string();
+        // Write on another thread so a large input cannot deadlock against stdout.
+        std::thread::spawn(move || s.write_all(input.as_bytes()).expect("write stdin"));
+    }
+    child.wait_with_output().expect("wait patchpilot")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh data dir with the given shared OSV feeds imported (`crates.io`, `Go`, `PyPI`).
+pub fn imported(feeds: &[&str], shared: &Path) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut args: Vec<String> = vec![
+        "--data-dir".into(),
+        data.display().to_string(),
+        "feeds".into(),
+        "import".into(),
+    ];
+    for f in feeds {
+        args.push(
+            shared
+                .join("feeds/osv")
+                .join(f)
+                .join("all.zip")
+                .display()
+                .to_string(),
+        );
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run(&argv, None);
+    assert!(out.status.success(), "import failed: {}", stderr(&out));
+    (dir, data)
+}
