@@ -2,10 +2,12 @@
 //! directories or single files, stored in one file, `<data_dir>/advisories.db`.
 //!
 //! Design:
-//! - **One file, read whole.** [`Database::open`] reads the file and decodes it with
-//!   bincode (see `format.rs` for the layout: magic, format version, CRC-32, payload). No
-//!   JSON is parsed at open time; OSV records were validated once, at import. Free-form
-//!   JSON blobs (`database_specific`) are stored as text because bincode is not
+//! - **One file, sections per ecosystem.** [`Database::open`] reads the file and decodes
+//!   it with bincode (see `format.rs` for the layout: magic, format version, CRC-32, a
+//!   table, then one section per ecosystem). [`Database::open_for`] decodes only the
+//!   sections a scan needs, so scanning a `Cargo.lock` does not pay for the Go and PyPI
+//!   records. No JSON is parsed at open time; OSV records were validated once, at import.
+//!   Free-form JSON blobs (`database_specific`) are stored as text because bincode is not
 //!   self-describing.
 //! - **Imports are transactions.** [`import`] takes an exclusive lock on
 //!   `advisories.db.lock` (so two imports serialize instead of losing each other's
@@ -156,7 +158,16 @@ fn db_path(data_dir: &Path) -> PathBuf {
 
 /// Read the database file; `Ok(None)` when it does not exist.
 fn load(path: &Path) -> Result<Option<format::Payload>, DbError> {
-    let bytes = match fs::read(path) {
+    load_only(path, None)
+}
+
+/// Read the database file, decoding only the sections of `only` (all when `None`).
+fn load_only(path: &Path, only: Option<&[&str]>) -> Result<Option<format::Payload>, DbError> {
+    let opened = fs::File::open(path).and_then(|f| {
+        let len = f.metadata()?.len();
+        Ok((std::io::BufReader::with_capacity(1 << 16, f), len))
+    });
+    let (mut file, len) = match opened {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => {
@@ -166,7 +177,7 @@ fn load(path: &Path) -> Result<Option<format::Payload>, DbError> {
             })
         }
     };
-    match format::decode(&bytes) {
+    match format::decode_only(&mut file, len, only) {
         Ok(p) => Ok(Some(p)),
         Err(format::DecodeError::Version(found)) => Err(DbError::Incompatible {
             path: path.to_path_buf(),
@@ -183,8 +194,20 @@ fn load(path: &Path) -> Result<Option<format::Payload>, DbError> {
 impl Database {
     /// Open `<data_dir>/advisories.db`; an empty database if the file does not exist.
     pub fn open(data_dir: &Path) -> Result<Database, DbError> {
+        Self::open_sections(data_dir, None)
+    }
+
+    /// Open the database for matching: only the advisories that affect these ecosystems
+    /// (OSV names without release, e.g. `crates.io`, `Debian`), and without their
+    /// `details` text, which matching and reports never need. Sources and metadata are
+    /// complete; `len()` counts only what was loaded.
+    pub fn open_for(data_dir: &Path, ecosystems: &[&str]) -> Result<Database, DbError> {
+        Self::open_sections(data_dir, Some(ecosystems))
+    }
+
+    fn open_sections(data_dir: &Path, only: Option<&[&str]>) -> Result<Database, DbError> {
         let path = db_path(data_dir);
-        let payload = load(&path)?;
+        let payload = load_only(&path, only)?;
         let written_at = payload.as_ref().map(|p| p.written_at);
         let p = payload.unwrap_or_default();
         Ok(Database {

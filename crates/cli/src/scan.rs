@@ -1,5 +1,6 @@
 //! `patchpilot scan`: inventories → matches → report.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -16,14 +17,6 @@ use rayon::prelude::*;
 use crate::args::{FailOn, OutputFormat, ScanArgs};
 
 pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
-    let db = Database::open(data_dir)
-        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
-    if db.is_empty() {
-        bail!(
-            "the advisory database in {} is empty: run `patchpilot feeds import` first",
-            data_dir.display()
-        );
-    }
     let forced = match &args.input_format {
         Some(name) => Some(Format::from_name(name).ok_or_else(|| {
             anyhow!(
@@ -38,6 +31,21 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     let mut inventories = collect(&args, forced)?;
     for inv in &mut inventories {
         apply_distro(inv, distro.as_ref());
+    }
+
+    // Decode only the advisories of the ecosystems these inventories use.
+    let ecosystems: BTreeSet<&str> = inventories
+        .iter()
+        .flat_map(|i| i.packages.iter().map(|p| p.ecosystem.as_str()))
+        .collect();
+    let ecosystems: Vec<&str> = ecosystems.into_iter().collect();
+    let db = Database::open_for(data_dir, &ecosystems)
+        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
+    if db.written_at().is_none() {
+        bail!(
+            "no advisory database in {}: run `patchpilot feeds import` first",
+            data_dir.display()
+        );
     }
 
     let index = Index::build(db.advisories());

@@ -107,15 +107,22 @@ impl Interval {
 struct Entry {
     advisory: u32,
     release: Option<Box<str>>,
-    /// Intervals per range; a version is affected when any interval contains it.
+    /// Intervals over all ranges; a version is affected when any interval contains it.
     intervals: Vec<Interval>,
-    /// Explicitly listed affected versions (parsed, plus raw for a fast exact check).
+    /// Explicitly listed affected versions, parsed and sorted for binary search.
     versions: Vec<Version>,
-    raw_versions: Vec<Box<str>>,
-    /// Every `fixed` event of the entry, as published, with its parse.
-    fixed: Vec<(Box<str>, Version)>,
+    /// Every `fixed` event of the entry, ascending, without duplicates, each marked with
+    /// whether the entry itself still lists it as affected (then it is no fix).
+    fixed: Vec<Fix>,
     /// The scheme used for the package's own version.
     scheme: Scheme,
+}
+
+#[derive(Debug)]
+struct Fix {
+    raw: Box<str>,
+    version: Version,
+    affected_here: bool,
 }
 
 /// An index of advisories by `(ecosystem, normalized package name)`.
@@ -161,10 +168,10 @@ impl<'a> Index<'a> {
             release: aff.release.as_deref().map(Into::into),
             intervals: Vec::new(),
             versions: Vec::new(),
-            raw_versions: Vec::new(),
             fixed: Vec::new(),
             scheme,
         };
+        let mut fixed: Vec<(Box<str>, Version)> = Vec::new();
         for range in &aff.ranges {
             let range_scheme = match range.ty {
                 RangeType::Ecosystem => scheme,
@@ -180,17 +187,14 @@ impl<'a> Index<'a> {
                 )));
                 continue;
             }
-            match compile_range(range_scheme, &range.events, &mut entry.fixed) {
+            match compile_range(range_scheme, &range.events, &mut fixed) {
                 Ok(iv) => entry.intervals.extend(iv),
                 Err(e) => self.warnings.push(warn(format!("range skipped: {e}"))),
             }
         }
         for v in &aff.versions {
             match scheme.parse(v) {
-                Ok(p) => {
-                    entry.versions.push(p);
-                    entry.raw_versions.push(v.as_str().into());
-                }
+                Ok(p) => entry.versions.push(p),
                 Err(e) => self
                     .warnings
                     .push(warn(format!("listed version skipped: {e}"))),
@@ -199,6 +203,18 @@ impl<'a> Index<'a> {
         if entry.intervals.is_empty() && entry.versions.is_empty() {
             return;
         }
+        entry.versions.sort_by(cmp);
+        entry.versions.dedup_by(|a, b| cmp(a, b) == Ordering::Equal);
+        fixed.sort_by(|a, b| cmp(&a.1, &b.1));
+        fixed.dedup_by(|a, b| cmp(&a.1, &b.1) == Ordering::Equal);
+        entry.fixed = fixed
+            .into_iter()
+            .map(|(raw, version)| Fix {
+                affected_here: entry.affects(&version),
+                raw,
+                version,
+            })
+            .collect();
         let name: Box<str> = aff.ecosystem.normalize_name(&aff.name).into();
         self.by_name
             .entry(aff.ecosystem.clone())
@@ -262,90 +278,55 @@ impl<'a> Index<'a> {
         else {
             return Ok(Vec::new());
         };
-        let mut relevant = entries
-            .iter()
-            .filter(|e| e.release.is_none() || e.release.as_deref() == release)
-            .peekable();
-        let Some(first) = relevant.peek() else {
+        let applies = |e: &Entry| e.release.is_none() || e.release.as_deref() == release;
+        let Some(first) = entries.iter().find(|e| applies(e)) else {
             return Ok(Vec::new());
         };
         let installed = first.scheme.parse(version).map_err(MatchError::Version)?;
         let mut out: Vec<Match<'s>> = Vec::new();
-        for e in relevant {
-            if !e.affects(&installed, version) {
+        for e in entries {
+            if !applies(e) || !e.affects(&installed) {
                 continue;
             }
             let adv = &self.advisories[e.advisory as usize];
-            let fixes = e.fixes_above(&installed);
-            match out.iter_mut().find(|m| std::ptr::eq(m.advisory, adv)) {
-                Some(m) => {
-                    // Another affected entry of the same advisory (e.g. several ranges for
-                    // one package): merge the fixes.
-                    for f in fixes {
-                        if !m.fixed_versions.contains(&f.0) {
-                            m.fixed_versions.push(f.0);
-                        }
-                    }
-                }
-                None => out.push(Match {
-                    advisory: adv,
-                    fixed_versions: fixes.iter().map(|f| f.0).collect(),
-                }),
+            if out.iter().any(|m| std::ptr::eq(m.advisory, adv)) {
+                continue; // already handled with all its entries below
             }
-        }
-        // A fix offered by one entry may still be affected under another entry of the same
-        // advisory; keep only versions no entry of this advisory marks as affected.
-        for m in &mut out {
-            if m.fixed_versions.len() > 1 || entries.len() > 1 {
-                self.prune_fixes(entries, release, m);
+            // Entries of the same advisory for this package (usually just this one).
+            let same = || {
+                entries
+                    .iter()
+                    .filter(|o| o.advisory == e.advisory && applies(o))
+            };
+            let mut fixes: Vec<&'s Fix> = same()
+                .flat_map(|o| o.fixed.iter())
+                .filter(|f| !f.affected_here && cmp(&f.version, &installed) == Ordering::Greater)
+                .collect();
+            if same().nth(1).is_some() {
+                // A fix offered by one entry may be affected under another: keep only
+                // versions that no entry of this advisory marks affected.
+                fixes.retain(|f| !same().any(|o| o.affects(&f.version)));
+                fixes.sort_by(|a, b| cmp(&a.version, &b.version));
+                fixes.dedup_by(|a, b| cmp(&a.version, &b.version) == Ordering::Equal);
             }
+            out.push(Match {
+                advisory: adv,
+                fixed_versions: fixes.iter().map(|f| &*f.raw).collect(),
+            });
         }
         Ok(out)
     }
+}
 
-    fn prune_fixes<'s>(&'s self, entries: &'s [Entry], release: Option<&str>, m: &mut Match<'s>) {
-        let same: Vec<&Entry> = entries
-            .iter()
-            .filter(|e| {
-                std::ptr::eq(&self.advisories[e.advisory as usize], m.advisory)
-                    && (e.release.is_none() || e.release.as_deref() == release)
-            })
-            .collect();
-        let Some(scheme) = same.first().map(|e| e.scheme) else {
-            return;
-        };
-        let mut parsed: Vec<(&'s str, Version)> = m
-            .fixed_versions
-            .iter()
-            .filter_map(|f| scheme.parse(f).ok().map(|v| (*f, v)))
-            .filter(|(f, v)| !same.iter().any(|e| e.affects(v, f)))
-            .collect();
-        parsed.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(Ordering::Equal));
-        parsed.dedup_by(|a, b| a.1 == b.1);
-        m.fixed_versions = parsed.into_iter().map(|(f, _)| f).collect();
-    }
+/// Order two versions of one scheme (always comparable; `Equal` is only a fallback).
+fn cmp(a: &Version, b: &Version) -> Ordering {
+    a.partial_cmp(b).unwrap_or(Ordering::Equal)
 }
 
 impl Entry {
-    fn affects(&self, v: &Version, raw: &str) -> bool {
+    fn affects(&self, v: &Version) -> bool {
         self.intervals.iter().any(|iv| iv.contains(v))
-            || self.raw_versions.iter().any(|r| &**r == raw)
-            || self.versions.iter().any(|lv| lv == v)
-    }
-
-    /// Fixed versions greater than `v` that this entry itself does not mark affected,
-    /// ascending and without duplicates.
-    fn fixes_above<'s>(&'s self, v: &Version) -> Vec<(&'s str, &'s Version)> {
-        let mut out: Vec<(&str, &Version)> = self
-            .fixed
-            .iter()
-            .filter(|(_, f)| f.partial_cmp(v) == Some(Ordering::Greater))
-            .filter(|(raw, f)| !self.affects(f, raw))
-            .map(|(raw, f)| (&**raw, f))
-            .collect();
-        out.sort_by(|a, b| a.1.partial_cmp(b.1).unwrap_or(Ordering::Equal));
-        out.dedup_by(|a, b| a.1 == b.1);
-        out
+            || self.versions.binary_search_by(|x| cmp(x, v)).is_ok()
     }
 }
 

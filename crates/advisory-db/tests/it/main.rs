@@ -316,6 +316,11 @@ fn corrupt_or_foreign_database_gives_a_clear_error_and_import_recovers() {
     let db_file = dir.path().join(patchpilot_advisory_db::FILE_NAME);
     let good = std::fs::read(&db_file).unwrap();
 
+    let version_msg = format!(
+        "database format version {}, this build reads version {}",
+        patchpilot_advisory_db::FORMAT_VERSION + 1,
+        patchpilot_advisory_db::FORMAT_VERSION
+    );
     let mut other_version = good.clone();
     other_version[8..12]
         .copy_from_slice(&(patchpilot_advisory_db::FORMAT_VERSION + 1).to_le_bytes());
@@ -323,11 +328,7 @@ fn corrupt_or_foreign_database_gives_a_clear_error_and_import_recovers() {
     let last = flipped.len() - 1;
     flipped[last] ^= 1;
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        (
-            "other version",
-            other_version,
-            "database format version 2, this build reads version 1",
-        ),
+        ("other version", other_version, version_msg.as_str()),
         ("bit flip", flipped, "checksum mismatch"),
         ("truncated", good[..good.len() - 10].to_vec(), "truncated"),
         (
@@ -338,9 +339,10 @@ fn corrupt_or_foreign_database_gives_a_clear_error_and_import_recovers() {
         ("empty", Vec::new(), "too short"),
     ];
     for (what, bytes, want) in cases {
+        let want = want.to_string();
         std::fs::write(&db_file, &bytes).unwrap();
         let msg = Database::open(dir.path()).unwrap_err().to_string();
-        assert!(msg.contains(want), "{what}: {msg}");
+        assert!(msg.contains(&want), "{what}: {msg}");
         assert!(
             msg.ends_with("run `patchpilot feeds import` again"),
             "{what}: {msg}"
@@ -352,7 +354,7 @@ fn corrupt_or_foreign_database_gives_a_clear_error_and_import_recovers() {
         // Import replaces the unreadable database and says so.
         let s = run(dir.path(), &[fixture("yaml-record")]).unwrap();
         assert!(
-            s.discarded.as_deref().is_some_and(|d| d.contains(want)),
+            s.discarded.as_deref().is_some_and(|d| d.contains(&want)),
             "{what}: {:?}",
             s.discarded
         );
