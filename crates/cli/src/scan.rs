@@ -28,7 +28,7 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     };
     let distro = args.distro.as_deref().map(parse_distro).transpose()?;
 
-    let mut inventories = collect(&args, forced)?;
+    let (mut inventories, skipped) = collect(&args, forced)?;
     for inv in &mut inventories {
         apply_distro(inv, distro.as_ref());
     }
@@ -49,7 +49,8 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     }
 
     let index = Index::build(db.advisories());
-    let report = scan(&index, db.len(), &inventories);
+    let mut report = scan(&index, db.len(), &inventories);
+    report.warnings.splice(0..0, skipped);
 
     let text = match args.format {
         OutputFormat::Json => report.to_json(),
@@ -57,10 +58,8 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
         OutputFormat::Table => report.to_table(80),
     };
     print!("{text}");
-    if args.format == OutputFormat::Table {
-        for w in &report.warnings {
-            eprintln!("patchpilot: warning: {}: {}", w.source, w.message);
-        }
+    for w in &report.warnings {
+        eprintln!("patchpilot: warning: {}: {}", w.source, w.message);
     }
     Ok(match args.fail_on {
         Some(t) if report.findings.iter().any(|f| meets(f, t)) => ExitCode::from(1),
@@ -162,7 +161,13 @@ pub fn scan(index: &Index<'_>, advisories: usize, inventories: &[Inventory]) -> 
     }
 }
 
-fn collect(args: &ScanArgs, forced: Option<Format>) -> crate::Result<Vec<Inventory>> {
+/// Read every inventory. A file named on the command line must parse (else exit 2); a
+/// file found by searching a directory that does not parse becomes a warning and the scan
+/// goes on, so one odd file in a monorepo does not hide the rest.
+fn collect(
+    args: &ScanArgs,
+    forced: Option<Format>,
+) -> crate::Result<(Vec<Inventory>, Vec<Warning>)> {
     if args.paths.is_empty() {
         let invs = patchpilot_inventory::host::read_host(&args.root)
             .with_context(|| format!("inventorying the host at {}", args.root.display()))?;
@@ -172,9 +177,10 @@ fn collect(args: &ScanArgs, forced: Option<Format>) -> crate::Result<Vec<Invento
                 args.root.display()
             );
         }
-        return Ok(invs);
+        return Ok((invs, Vec::new()));
     }
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     for path in &args.paths {
         if path.is_dir() {
             let mut found = Vec::new();
@@ -187,13 +193,19 @@ fn collect(args: &ScanArgs, forced: Option<Format>) -> crate::Result<Vec<Invento
                 );
             }
             for f in found {
-                out.push(patchpilot_inventory::read_path(&f, forced)?);
+                match patchpilot_inventory::read_path(&f, forced) {
+                    Ok(inv) => out.push(inv),
+                    Err(e) => skipped.push(Warning {
+                        source: f.display().to_string(),
+                        message: format!("skipped: {}", e.kind),
+                    }),
+                }
             }
         } else {
             out.push(patchpilot_inventory::read_path(path, forced)?);
         }
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 /// Files under `dir` whose names identify a format we read; skips VCS, build output and

@@ -1,4 +1,5 @@
 //! Integration tests that drive the real `patchpilot` binary.
 mod cargo_audit;
 mod cli;
+mod matcher_reference;
 mod support;
