@@ -63,8 +63,29 @@ pub struct CompareArgs {
 pub enum FeedsCmd {
     /// Import OSV records from all.zip archives, folders of JSON/YAML records or single files.
     Import(ImportArgs),
+    /// Download feeds (OSV, CISA KEV, FIRST EPSS) from upstream or a mirror.
+    Sync(SyncArgs),
     /// Show what the database holds and where it came from.
     Status,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// OSV bucket or mirror (files at BASE/ECOSYSTEM/all.zip and modified_id.csv).
+    #[arg(long, value_name = "URL")]
+    pub osv_base: Option<String>,
+    /// OSV ecosystems to sync (repeatable) [default: crates.io, Go, npm, PyPI].
+    #[arg(long = "ecosystem", value_name = "NAME")]
+    pub ecosystems: Vec<String>,
+    /// CISA KEV catalog URL, or `none` to skip.
+    #[arg(long, value_name = "URL")]
+    pub kev_url: Option<String>,
+    /// FIRST EPSS scores (.csv.gz) URL, or `none` to skip.
+    #[arg(long, value_name = "URL")]
+    pub epss_url: Option<String>,
+    /// Download every OSV all.zip again instead of fetching only changed records.
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Args)]

@@ -49,6 +49,7 @@ fn run(cli: args::Cli) -> Result<ExitCode> {
     match cli.command {
         args::Command::Version(args::VersionCmd::Compare(c)) => version::compare(c),
         args::Command::Feeds(args::FeedsCmd::Import(c)) => feeds::import(&data_dir, c),
+        args::Command::Feeds(args::FeedsCmd::Sync(c)) => feeds::sync(&data_dir, c),
         args::Command::Feeds(args::FeedsCmd::Status) => feeds::status(&data_dir),
         args::Command::Scan(c) => scan::run(&data_dir, c),
         args::Command::Bench(c) => bench::run(&data_dir, c),
