@@ -7,6 +7,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join("rpmdb.sqlite");
     if std::fs::write(&path, data).is_ok() {
-        let _ = patchpilot_inventory::read_path(&path, Some(patchpilot_inventory::Format::RpmSqlite));
+        let _ =
+            patchpilot_inventory::read_path(&path, Some(patchpilot_inventory::Format::RpmSqlite));
     }
 });
