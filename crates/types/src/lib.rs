@@ -86,7 +86,8 @@ impl Ecosystem {
     }
 
     /// The ecosystem of a purl type (`cargo` → crates.io, `pypi` → PyPI, ...). For `deb`,
-    /// `rpm` and `apk` the purl namespace (vendor) picks the distro.
+    /// `rpm` and `apk` the purl namespace (vendor) picks the distro; an unknown vendor gives
+    /// `Other("rpm:fedora")` and the like, which no distro advisory matches.
     pub fn from_purl(purl: &Purl) -> Ecosystem {
         let ns = purl.namespace.as_deref().unwrap_or("").to_ascii_lowercase();
         match purl.ty.as_str() {
@@ -98,12 +99,17 @@ impl Ecosystem {
             "nuget" => Ecosystem::NuGet,
             "gem" => Ecosystem::RubyGems,
             "composer" => Ecosystem::Packagist,
+            // Distro packages: only vendors whose advisories we match by name. Another
+            // vendor's package (Fedora, openSUSE, Amazon Linux, Wolfi, Raspbian, ...) shares
+            // names with these but not versions or patches, so matching it against Red Hat
+            // or Debian advisories would be wrong either way.
+            "deb" if ns == "debian" => Ecosystem::Debian,
             "deb" if ns == "ubuntu" => Ecosystem::Ubuntu,
-            "deb" => Ecosystem::Debian,
-            "apk" => Ecosystem::Alpine,
+            "apk" if ns == "alpine" => Ecosystem::Alpine,
+            "rpm" if ns == "redhat" || ns == "rhel" || ns == "centos" => Ecosystem::RedHat,
             "rpm" if ns == "rocky" || ns == "rocky linux" => Ecosystem::RockyLinux,
             "rpm" if ns == "almalinux" => Ecosystem::AlmaLinux,
-            "rpm" => Ecosystem::RedHat,
+            "deb" | "apk" | "rpm" => Ecosystem::Other(format!("{}:{ns}", purl.ty)),
             other => Ecosystem::Other(format!("purl:{other}")),
         }
     }
@@ -341,6 +347,29 @@ mod tests {
             Ecosystem::parse_osv("Red Hat").0.scheme(),
             Some(Scheme::Rpm)
         );
+    }
+
+    #[test]
+    fn purl_vendor_picks_the_distro_and_unknown_vendors_match_nothing() {
+        let eco = |s: &str| Ecosystem::from_purl(&Purl::parse(s).unwrap());
+        assert_eq!(eco("pkg:deb/debian/curl@7.88.1-10"), Ecosystem::Debian);
+        assert_eq!(eco("pkg:deb/ubuntu/curl@7.81.0-1"), Ecosystem::Ubuntu);
+        assert_eq!(eco("pkg:apk/alpine/zlib@1.3-r0"), Ecosystem::Alpine);
+        assert_eq!(eco("pkg:rpm/redhat/openssl@3.0.7-1.el9"), Ecosystem::RedHat);
+        assert_eq!(
+            eco("pkg:rpm/rocky/openssl@3.0.7-1.el9"),
+            Ecosystem::RockyLinux
+        );
+        assert_eq!(
+            eco("pkg:rpm/fedora/openssl@3.0.9-1.fc38"),
+            Ecosystem::Other("rpm:fedora".into())
+        );
+        assert_eq!(
+            eco("pkg:apk/wolfi/zlib@1.3-r0"),
+            Ecosystem::Other("apk:wolfi".into())
+        );
+        assert_eq!(eco("pkg:cargo/serde@1.0.0"), Ecosystem::CratesIo);
+        assert!(eco("pkg:rpm/fedora/openssl@3").scheme().is_none());
     }
 
     #[test]
