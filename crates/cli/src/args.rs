@@ -134,6 +134,19 @@ pub struct ScanArgs {
     /// With no PATH: the root of the system to inventory.
     #[arg(long, default_value = "/", value_name = "DIR")]
     pub root: PathBuf,
+    /// Rank findings by risk (CVSS, EPSS, CISA KEV, fix, asset context) with SSVC
+    /// decisions, due dates and explanations.
+    #[arg(long)]
+    pub prioritize: bool,
+    /// Asset criticality tier, 1 (most critical) to 4 [default: 3].
+    #[arg(long, value_name = "1-4", requires = "prioritize")]
+    pub tier: Option<u8>,
+    /// Asset exposure: internet-facing, internal or isolated [default: internal].
+    #[arg(long, value_name = "EXPOSURE", requires = "prioritize")]
+    pub exposure: Option<String>,
+    /// A TOML policy file (weights, SLAs, EPSS threshold); see docs/ARCHITECTURE.md.
+    #[arg(long, value_name = "FILE", requires = "prioritize")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

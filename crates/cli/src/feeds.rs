@@ -9,7 +9,93 @@ use patchpilot_advisory_db::{import as db_import, Database, Progress};
 
 use crate::args::{ImportArgs, SyncArgs};
 
+/// Threat-intel files that `feeds import` takes besides OSV records.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Intel {
+    Kev,
+    Epss,
+}
+
+/// Recognize a CISA KEV catalog or a FIRST EPSS file by its first bytes.
+fn sniff_intel(path: &Path) -> Option<Intel> {
+    use std::io::Read;
+    if !path.is_file() {
+        return None;
+    }
+    let mut head = vec![0u8; 4096];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .ok()?;
+    let head = &head[..n];
+    if head.starts_with(&[0x1f, 0x8b]) {
+        // A gzip: EPSS ships as .csv.gz (OSV never does).
+        return Some(Intel::Epss);
+    }
+    let text = String::from_utf8_lossy(head);
+    let t = text.trim_start();
+    if t.starts_with("#model_version") || t.starts_with("cve,epss") {
+        return Some(Intel::Epss);
+    }
+    if t.starts_with('{') && t.contains("\"catalogVersion\"") {
+        return Some(Intel::Kev);
+    }
+    None
+}
+
+/// Validate a KEV or EPSS file and store it where `feeds sync` keeps it (atomically).
+fn import_intel(data_dir: &Path, path: &Path, kind: Intel) -> crate::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let (dest, what) = match kind {
+        Intel::Kev => {
+            let k = patchpilot_intel::parse_kev(&bytes)
+                .with_context(|| format!("{}: not a valid CISA KEV catalog", path.display()))?;
+            (
+                patchpilot_feeds::kev_file(data_dir),
+                format!(
+                    "CISA KEV catalog {} ({} entries)",
+                    k.version,
+                    k.entries.len()
+                ),
+            )
+        }
+        Intel::Epss => {
+            let e = patchpilot_intel::parse_epss(&bytes)
+                .with_context(|| format!("{}: not a valid FIRST EPSS file", path.display()))?;
+            (
+                patchpilot_feeds::epss_file(data_dir),
+                format!("FIRST EPSS scores ({} CVEs)", e.scores.len()),
+            )
+        }
+    };
+    let dir = dest.parent().expect("feed files live in a folder");
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    // EPSS is stored gzipped, as downloaded; a plain CSV is stored as is (readers sniff).
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot create a temp file", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, &bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("{}: cannot write", dest.display()))?;
+    tmp.persist(&dest)
+        .with_context(|| format!("{}: cannot replace", dest.display()))?;
+    Ok(what)
+}
+
 pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
+    // KEV and EPSS files are validated and stored first; everything else is OSV.
+    let mut osv = Vec::new();
+    for p in &args.paths {
+        match sniff_intel(p) {
+            Some(kind) => {
+                let what = import_intel(data_dir, p, kind)?;
+                println!("imported {what} from {}", p.display());
+            }
+            None => osv.push(p.clone()),
+        }
+    }
+    if osv.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let args = ImportArgs { paths: osv };
     // indicatif draws nothing when stderr is not a terminal.
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(

@@ -15,6 +15,7 @@ mod args;
 mod bench;
 mod env;
 mod feeds;
+mod prioritize;
 mod scan;
 mod version;
 

@@ -51,6 +51,9 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     let index = Index::build(db.advisories());
     let mut report = scan(&index, db.len(), &inventories);
     report.warnings.splice(0..0, skipped);
+    if args.prioritize {
+        rank(data_dir, &args, &mut report)?;
+    }
 
     let text = match args.format {
         OutputFormat::Json => report.to_json(),
@@ -65,6 +68,42 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
         Some(t) if report.findings.iter().any(|f| meets(f, t)) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// Attach a risk assessment to every finding and sort by it.
+fn rank(data_dir: &Path, args: &ScanArgs, report: &mut Report) -> crate::Result<()> {
+    let mut asset = patchpilot_risk::AssetContext::default();
+    if let Some(t) = args.tier {
+        asset.tier = patchpilot_risk::Tier::new(t).map_err(|e| anyhow!("--tier {t}: {e}"))?;
+    }
+    if let Some(e) = &args.exposure {
+        asset.exposure = e
+            .parse()
+            .map_err(|err| anyhow!("--exposure {e:?}: {err}"))?;
+    }
+    let policy = match &args.policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            let p: patchpilot_risk::Policy = toml_policy(&text)
+                .with_context(|| format!("{}: invalid policy", path.display()))?;
+            p.validate()
+                .with_context(|| format!("{}", path.display()))?;
+            p
+        }
+        None => patchpilot_risk::Policy::default(),
+    };
+    let intel = crate::prioritize::load(data_dir, &mut report.warnings)?;
+    let today = crate::prioritize::today();
+    for f in &mut report.findings {
+        f.risk = Some(crate::prioritize::assess(f, &intel, &asset, &policy, today));
+    }
+    patchpilot_report::sort_by_risk(&mut report.findings);
+    Ok(())
+}
+
+fn toml_policy(text: &str) -> crate::Result<patchpilot_risk::Policy> {
+    Ok(toml::from_str(text)?)
 }
 
 /// Whether a finding reaches the `--fail-on` threshold. Only vulnerabilities count;

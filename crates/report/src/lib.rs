@@ -63,6 +63,9 @@ pub struct Finding {
     pub fixed_versions: Vec<String>,
     /// The file or inventory the package came from.
     pub source: String,
+    /// With `scan --prioritize`: the risk assessment (score, SSVC, due date, factors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<patchpilot_risk::Risk>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,6 +140,7 @@ impl Finding {
             kind: adv.kind,
             fixed_versions: fixed.iter().map(|s| s.to_string()).collect(),
             source: source.to_string(),
+            risk: None,
         }
     }
 
@@ -212,67 +216,66 @@ impl Report {
             );
             return out;
         }
-        let rows: Vec<[String; 5]> = self
-            .findings
-            .iter()
-            .map(|f| {
-                [
-                    severity_label(f),
-                    f.package.name.clone(),
-                    f.package.version.clone(),
-                    f.advisory.id.clone(),
-                    f.fixed_versions
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| "no fix".into()),
-                ]
-            })
-            .collect();
-        let header = ["SEVERITY", "PACKAGE", "INSTALLED", "ADVISORY", "FIXED IN"];
-        // Natural widths, then shrink the widest flexible columns until the row fits.
-        let mut w: Vec<usize> = (0..5)
-            .map(|i| {
-                rows.iter()
-                    .map(|r| r[i].chars().count())
-                    .chain([header[i].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let min = [8, 10, 9, 14, 8];
-        let sep = 2;
-        while w.iter().sum::<usize>() + sep * 4 > width {
-            // Shrink the widest column that is still above its minimum.
-            let Some(i) = (0..5)
-                .filter(|&i| w[i] > min[i])
-                .max_by_key(|&i| w[i] - min[i])
-            else {
-                break;
-            };
-            w[i] -= 1;
-        }
-        let line = |cells: [&str; 5], out: &mut String| {
-            let mut l = String::new();
-            for (i, c) in cells.iter().enumerate() {
-                let cell = fit(c, w[i]);
-                if i < 4 {
-                    let _ = write!(l, "{cell:<width$}{:sep$}", "", width = w[i], sep = sep);
-                } else {
-                    l.push_str(&cell);
-                }
-            }
-            let _ = writeln!(out, "{}", l.trim_end());
-        };
-        line(header, &mut out);
-        for r in &rows {
-            line(
-                [
-                    r[0].as_str(),
-                    r[1].as_str(),
-                    r[2].as_str(),
-                    r[3].as_str(),
-                    r[4].as_str(),
-                ],
+        let prioritized = self.findings.iter().any(|f| f.risk.is_some());
+        if prioritized {
+            let rows: Vec<Vec<String>> = self
+                .findings
+                .iter()
+                .map(|f| {
+                    let (ssvc, score, due) = match &f.risk {
+                        Some(r) => (
+                            decision_word(r.ssvc).to_string(),
+                            format!("{:.1}", r.score),
+                            r.due.date.to_string(),
+                        ),
+                        None => ("-".into(), "-".into(), "-".into()),
+                    };
+                    vec![
+                        ssvc,
+                        score,
+                        due,
+                        f.package.name.clone(),
+                        f.package.version.clone(),
+                        f.advisory.id.clone(),
+                    ]
+                })
+                .collect();
+            let whys: Vec<Option<String>> = self
+                .findings
+                .iter()
+                .map(|f| f.risk.as_ref().map(|r| format!("  why: {}", r.explanation)))
+                .collect();
+            render_table(
+                &["SSVC", "SCORE", "DUE", "PACKAGE", "INSTALLED", "ADVISORY"],
+                &rows,
+                &[12, 5, 10, 10, 9, 14],
+                &whys,
+                width,
+                &mut out,
+            );
+        } else {
+            let rows: Vec<Vec<String>> = self
+                .findings
+                .iter()
+                .map(|f| {
+                    vec![
+                        severity_label(f),
+                        f.package.name.clone(),
+                        f.package.version.clone(),
+                        f.advisory.id.clone(),
+                        f.fixed_versions
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(|| "no fix".into()),
+                    ]
+                })
+                .collect();
+            render_table(
+                &["SEVERITY", "PACKAGE", "INSTALLED", "ADVISORY", "FIXED IN"],
+                &rows,
+                &[8, 10, 9, 14, 8],
+                &[],
+                width,
                 &mut out,
             );
         }
@@ -375,6 +378,83 @@ impl Report {
         });
         serde_json::to_string_pretty(&doc).expect("sarif serializes")
     }
+}
+
+/// Columns fitted to `width`: natural widths, then the widest column above its minimum
+/// shrinks until the row fits; cut cells end in `…`. `notes[i]`, when present, is printed
+/// (cut to `width`) under row `i`.
+fn render_table(
+    header: &[&str],
+    rows: &[Vec<String>],
+    min: &[usize],
+    notes: &[Option<String>],
+    width: usize,
+    out: &mut String,
+) {
+    let n = header.len();
+    let sep = 2;
+    let mut w: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    while w.iter().sum::<usize>() + sep * (n - 1) > width {
+        let Some(i) = (0..n)
+            .filter(|&i| w[i] > min[i])
+            .max_by_key(|&i| w[i] - min[i])
+        else {
+            break;
+        };
+        w[i] -= 1;
+    }
+    let line = |cells: &[&str], out: &mut String| {
+        let mut l = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let cell = fit(c, w[i]);
+            if i + 1 < n {
+                let _ = write!(l, "{cell:<width$}{:sep$}", "", width = w[i], sep = sep);
+            } else {
+                l.push_str(&cell);
+            }
+        }
+        let _ = writeln!(out, "{}", l.trim_end());
+    };
+    line(header, out);
+    for (i, r) in rows.iter().enumerate() {
+        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+        line(&cells, out);
+        if let Some(Some(note)) = notes.get(i) {
+            let _ = writeln!(out, "{}", fit(note, width));
+        }
+    }
+}
+
+fn decision_word(d: patchpilot_risk::Decision) -> &'static str {
+    match d {
+        patchpilot_risk::Decision::Defer => "defer",
+        patchpilot_risk::Decision::Scheduled => "scheduled",
+        patchpilot_risk::Decision::OutOfCycle => "out-of-cycle",
+        patchpilot_risk::Decision::Immediate => "immediate",
+    }
+}
+
+/// Rank findings by risk: highest score first, then the more urgent SSVC decision and the
+/// earlier due date; findings without an assessment go last in their previous order.
+pub fn sort_by_risk(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| match (&a.risk, &b.risk) {
+        (Some(x), Some(y)) => y
+            .score
+            .total_cmp(&x.score)
+            .then_with(|| y.ssvc.cmp(&x.ssvc))
+            .then_with(|| x.due.date.cmp(&y.due.date)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
 }
 
 fn kind_word(k: AdvisoryKind) -> &'static str {
@@ -486,6 +566,7 @@ mod tests {
             kind,
             fixed_versions: vec!["1.0.1".into(), "2.0.0".into()],
             source: "Cargo.lock".into(),
+            risk: None,
         }
     }
 

@@ -237,3 +237,113 @@ fn bad_input_in_every_format_is_one_line_exit_2() {
         assert!(stdout(&o).is_empty(), "{format}: nothing on stdout");
     }
 }
+
+/// `scan --prioritize` on real feeds: KEV-listed CVEs (salt, CVE-2020-11651 and friends)
+/// rank first with SSVC Immediate and CISA's due date; every finding carries its factors.
+#[test]
+fn prioritize_ranks_kev_findings_first_with_explanations() {
+    let Some(shared) =
+        patchpilot_testdata::shared_data("prioritize_ranks_kev_findings_first_with_explanations")
+    else {
+        return;
+    };
+    let (_keep, data) = imported(&["PyPI"], &shared);
+    let data = data.display().to_string();
+    let kev = shared.join("feeds/kev/known_exploited_vulnerabilities.json");
+    let epss = shared.join("feeds/epss/epss_scores-sample.csv.gz");
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "feeds",
+            "import",
+            &kev.display().to_string(),
+            &epss.display().to_string(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("CISA KEV catalog 2026.08.07 (1662 entries)"),
+        "{}",
+        stdout(&o)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(&req, "celery==4.4.7\nsalt==3000.1\n").unwrap();
+    let req = req.display().to_string();
+    let args = [
+        "--data-dir",
+        &data,
+        "scan",
+        "--prioritize",
+        "--tier",
+        "1",
+        "--exposure",
+        "internet-facing",
+    ];
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json", &req]);
+    let o = run(&json_args, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert!(findings.len() > 4);
+    let kev_ids = ["PYSEC-2020-102", "PYSEC-2020-103", "PYSEC-2020-104"];
+    for f in &findings[..3] {
+        assert!(
+            kev_ids.contains(&f["advisory"]["id"].as_str().unwrap()),
+            "{f}"
+        );
+        assert_eq!(f["risk"]["ssvc"], "immediate");
+        assert_eq!(
+            f["risk"]["due"]["date"], "2022-05-03",
+            "CISA's due date for the 2021-11-03 listing"
+        );
+        assert!(f["risk"]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("in CISA KEV since 2021-11-03"));
+    }
+    let scores: Vec<f64> = findings
+        .iter()
+        .map(|f| f["risk"]["score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "ranked by score: {scores:?}"
+    );
+    let celery = findings
+        .iter()
+        .find(|f| f["package"]["name"] == "celery")
+        .unwrap();
+    assert_ne!(celery["risk"]["ssvc"], "immediate");
+    let names: Vec<&str> = celery["risk"]["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["name"].as_str().unwrap())
+        .collect();
+    for want in [
+        "exploitation",
+        "cvss",
+        "exposure",
+        "criticality",
+        "fix",
+        "sla",
+    ] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+
+    let mut table_args = args.to_vec();
+    table_args.push(&req);
+    let o = run(&table_args, None);
+    let table = stdout(&o);
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    assert!(table.starts_with("SSVC"), "{table}");
+    assert!(
+        table.contains("  why: in CISA KEV since 2021-11-03"),
+        "{table}"
+    );
+}
