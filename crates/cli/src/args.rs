@@ -32,6 +32,8 @@ pub enum Command {
     Feeds(FeedsCmd),
     /// Scan inventories (the local host when no path is given) against the advisory database.
     Scan(ScanArgs),
+    /// Show every factor behind an advisory's rank: severity, KEV, EPSS, risk factors.
+    Explain(ExplainArgs),
     /// Measure scan performance on the shared data set (see BENCHMARKS.md).
     #[command(hide = true)]
     Bench(BenchArgs),
@@ -147,6 +149,18 @@ pub struct ScanArgs {
     /// A TOML policy file (weights, SLAs, EPSS threshold); see docs/ARCHITECTURE.md.
     #[arg(long, value_name = "FILE", requires = "prioritize")]
     pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// An advisory id or alias: RUSTSEC-…, GHSA-…, PYSEC-…, GO-…, CVE-…
+    pub id: String,
+    /// Asset criticality tier, 1 (most critical) to 4 [default: 3].
+    #[arg(long, value_name = "1-4")]
+    pub tier: Option<u8>,
+    /// Asset exposure: internet-facing, internal or isolated [default: internal].
+    #[arg(long, value_name = "EXPOSURE")]
+    pub exposure: Option<String>,
 }
 
 #[derive(Debug, Args)]

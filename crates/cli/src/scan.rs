@@ -70,17 +70,27 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     })
 }
 
-/// Attach a risk assessment to every finding and sort by it.
-fn rank(data_dir: &Path, args: &ScanArgs, report: &mut Report) -> crate::Result<()> {
+/// The asset context from `--tier` and `--exposure` (defaults documented in
+/// `patchpilot-risk`).
+pub fn asset_context(
+    tier: Option<u8>,
+    exposure: Option<&str>,
+) -> crate::Result<patchpilot_risk::AssetContext> {
     let mut asset = patchpilot_risk::AssetContext::default();
-    if let Some(t) = args.tier {
+    if let Some(t) = tier {
         asset.tier = patchpilot_risk::Tier::new(t).map_err(|e| anyhow!("--tier {t}: {e}"))?;
     }
-    if let Some(e) = &args.exposure {
+    if let Some(e) = exposure {
         asset.exposure = e
             .parse()
             .map_err(|err| anyhow!("--exposure {e:?}: {err}"))?;
     }
+    Ok(asset)
+}
+
+/// Attach a risk assessment to every finding and sort by it.
+fn rank(data_dir: &Path, args: &ScanArgs, report: &mut Report) -> crate::Result<()> {
+    let asset = asset_context(args.tier, args.exposure.as_deref())?;
     let policy = match &args.policy {
         Some(path) => {
             let text = std::fs::read_to_string(path)
