@@ -347,3 +347,103 @@ fn prioritize_ranks_kev_findings_first_with_explanations() {
         "{table}"
     );
 }
+
+/// KEV history end to end, on real CVEs: with the 2024-01 catalog, Go findings for
+/// wazuh (CVE-2025-24016), gogs (CVE-2025-8110) and trivy (CVE-2026-33634) are not
+/// KEV-listed; after importing the 2026-08 catalog they move to Immediate with CISA's due
+/// dates, while a finding listed in both (pyspark, CVE-2022-33891) keeps its date.
+#[test]
+fn kev_history_moves_newly_listed_findings_to_immediate() {
+    let Some(shared) =
+        patchpilot_testdata::shared_data("kev_history_moves_newly_listed_findings_to_immediate")
+    else {
+        return;
+    };
+    let (_keep, data) = imported(&["Go", "PyPI"], &shared);
+    let data = data.display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let gomod = dir.path().join("go.mod");
+    std::fs::write(
+        &gomod,
+        "module example.com/app\n\ngo 1.22\n\nrequire (\n\tgithub.com/wazuh/wazuh v4.5.0+incompatible\n\tgogs.io/gogs v0.13.0\n\tgithub.com/aquasecurity/trivy v0.69.4\n)\n",
+    )
+    .unwrap();
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(&req, "pyspark==3.2.1\n").unwrap();
+    let (gomod, req) = (gomod.display().to_string(), req.display().to_string());
+
+    let scan = || -> std::collections::BTreeMap<String, (String, String)> {
+        let o = run(
+            &[
+                "--data-dir",
+                &data,
+                "scan",
+                "--prioritize",
+                "--tier",
+                "1",
+                "--exposure",
+                "internet-facing",
+                "--format",
+                "json",
+                &gomod,
+                &req,
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| {
+                let mut ids: Vec<String> = f["advisory"]["aliases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|a| a.as_str().map(String::from))
+                    .collect();
+                ids.push(f["advisory"]["id"].as_str().unwrap().to_string());
+                let risk = (
+                    f["risk"]["ssvc"].as_str().unwrap().to_string(),
+                    f["risk"]["due"]["date"].as_str().unwrap().to_string(),
+                );
+                ids.into_iter()
+                    .filter(|i| i.starts_with("CVE-"))
+                    .map(move |i| (i, risk.clone()))
+            })
+            .collect()
+    };
+    let import = |catalog: &str| {
+        let p = shared
+            .join("feeds/kev/history")
+            .join(catalog)
+            .display()
+            .to_string();
+        let o = run(&["--data-dir", &data, "feeds", "import", &p], None);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+
+    import("2024-01-19.json");
+    let before = scan();
+    import("2026-08-08.json");
+    let after = scan();
+    for (cve, due) in [
+        ("CVE-2025-24016", "2025-07-01"),
+        ("CVE-2025-8110", "2026-02-02"),
+        ("CVE-2026-33634", "2026-04-09"),
+    ] {
+        let b = before
+            .get(cve)
+            .unwrap_or_else(|| panic!("{cve} not found: {before:?}"));
+        assert_ne!(b.0, "immediate", "{cve} before: {b:?}");
+        assert_eq!(
+            after[cve],
+            ("immediate".to_string(), due.to_string()),
+            "{cve} after"
+        );
+    }
+    let pyspark = ("immediate".to_string(), "2023-03-28".to_string());
+    assert_eq!(before["CVE-2022-33891"], pyspark);
+    assert_eq!(after["CVE-2022-33891"], pyspark);
+}
