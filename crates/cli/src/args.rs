@@ -34,6 +34,9 @@ pub enum Command {
     Scan(ScanArgs),
     /// Show every factor behind an advisory's rank: severity, KEV, EPSS, risk factors.
     Explain(ExplainArgs),
+    /// Evaluate rankings against real exploitation (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Eval(EvalCmd),
     /// Measure scan performance on the shared data set (see BENCHMARKS.md).
     #[command(hide = true)]
     Bench(BenchArgs),
@@ -149,6 +152,26 @@ pub struct ScanArgs {
     /// A TOML policy file (weights, SLAs, EPSS threshold); see docs/ARCHITECTURE.md.
     #[arg(long, value_name = "FILE", requires = "prioritize")]
     pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCmd {
+    /// Coverage and efficiency of Patchpilot's score, CVSS alone and EPSS alone at 5, 10,
+    /// 20 and 50% effort, on a time split of the CISA KEV catalog.
+    Prioritize(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The KEV catalog at the split: its CVEs are known, not predicted, and left out.
+    #[arg(long, value_name = "FILE")]
+    pub kev_before: PathBuf,
+    /// A later KEV catalog: CVEs it added since --kev-before are the positives.
+    #[arg(long, value_name = "FILE")]
+    pub kev_after: PathBuf,
+    /// FIRST EPSS scores to use [default: the data directory's].
+    #[arg(long, value_name = "FILE")]
+    pub epss: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ use clap::Parser;
 mod args;
 mod bench;
 mod env;
+mod eval;
 mod explain;
 mod feeds;
 mod prioritize;
@@ -55,6 +56,7 @@ fn run(cli: args::Cli) -> Result<ExitCode> {
         args::Command::Feeds(args::FeedsCmd::Status) => feeds::status(&data_dir),
         args::Command::Scan(c) => scan::run(&data_dir, c),
         args::Command::Explain(c) => explain::run(&data_dir, c),
+        args::Command::Eval(args::EvalCmd::Prioritize(c)) => eval::prioritize(&data_dir, c),
         args::Command::Bench(c) => bench::run(&data_dir, c),
     }
 }

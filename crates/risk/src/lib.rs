@@ -25,6 +25,7 @@
 
 pub mod asset;
 pub mod cvss;
+pub mod eval;
 pub mod explain;
 pub mod score;
 pub mod sla;

@@ -447,3 +447,60 @@ fn kev_history_moves_newly_listed_findings_to_immediate() {
     assert_eq!(before["CVE-2022-33891"], pyspark);
     assert_eq!(after["CVE-2022-33891"], pyspark);
 }
+
+/// `eval prioritize` runs on the shared data and prints coverage and efficiency at each
+/// effort level for the three rankings; the time split leaves out CVEs already in the
+/// earlier catalog and counts the later additions as positives.
+#[test]
+fn eval_prioritize_prints_the_time_split_table() {
+    let Some(shared) =
+        patchpilot_testdata::shared_data("eval_prioritize_prints_the_time_split_table")
+    else {
+        return;
+    };
+    let (_keep, data) = imported(&["crates.io", "Go", "PyPI"], &shared);
+    let data = data.display().to_string();
+    let kev = |f: &str| {
+        shared
+            .join("feeds/kev/history")
+            .join(f)
+            .display()
+            .to_string()
+    };
+    let epss = shared
+        .join("feeds/epss/epss_scores-sample.csv.gz")
+        .display()
+        .to_string();
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "eval",
+            "prioritize",
+            "--kev-before",
+            &kev("2024-01-19.json"),
+            "--kev-after",
+            &kev("2026-08-08.json"),
+            "--epss",
+            &epss,
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    eprintln!("{text}");
+    assert!(
+        text.contains("positives: 3 added to KEV between 2024.01.18 and 2026.08.07"),
+        "{text}"
+    );
+    assert!(
+        text.contains("9 already in KEV 2024.01.18 left out"),
+        "{text}"
+    );
+    for effort in ["5%", "10%", "20%", "50%"] {
+        assert!(
+            text.lines().any(|l| l.starts_with(effort)),
+            "{effort}: {text}"
+        );
+    }
+}
