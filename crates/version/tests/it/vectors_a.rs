@@ -484,38 +484,25 @@ fn check_order<T: Ord + std::fmt::Debug>(a: &T, b: &T, c: &T) -> Result<(), Test
     Ok(())
 }
 
+/// `[epoch:]main[-rest]` from the given character classes (dpkg and rpm share the shape).
+fn evr_strategy(main: &'static str, rest: &'static str) -> impl Strategy<Value = String> {
+    (prop::option::of(0u8..3), main, prop::option::of(rest)).prop_map(|(e, v, r)| {
+        let mut s = e.map(|e| format!("{e}:")).unwrap_or_default();
+        s.push_str(&v);
+        if let Some(r) = r {
+            s.push('-');
+            s.push_str(&r);
+        }
+        s
+    })
+}
+
 fn deb_strategy() -> impl Strategy<Value = String> {
-    (
-        prop::option::of(0u8..3),
-        "[0-9][0-9a-zA-Z.+~]{0,7}",
-        prop::option::of("[0-9a-zA-Z.+~]{1,5}"),
-    )
-        .prop_map(|(e, up, rev)| {
-            let mut s = e.map(|e| format!("{e}:")).unwrap_or_default();
-            s.push_str(&up);
-            if let Some(r) = rev {
-                s.push('-');
-                s.push_str(&r);
-            }
-            s
-        })
+    evr_strategy("[0-9][0-9a-zA-Z.+~]{0,7}", "[0-9a-zA-Z.+~]{1,5}")
 }
 
 fn rpm_strategy() -> impl Strategy<Value = String> {
-    (
-        prop::option::of(0u8..3),
-        "[0-9a-z.~^_+]{1,8}",
-        prop::option::of("[0-9a-z.~^_+]{0,5}"),
-    )
-        .prop_map(|(e, v, rel)| {
-            let mut s = e.map(|e| format!("{e}:")).unwrap_or_default();
-            s.push_str(&v);
-            if let Some(r) = rel {
-                s.push('-');
-                s.push_str(&r);
-            }
-            s
-        })
+    evr_strategy("[0-9a-z.~^_+]{1,8}", "[0-9a-z.~^_+]{0,5}")
 }
 
 fn apk_strategy() -> impl Strategy<Value = String> {
