@@ -139,6 +139,10 @@ pub struct ScanArgs {
     /// With no PATH: the root of the system to inventory.
     #[arg(long, default_value = "/", value_name = "DIR")]
     pub root: PathBuf,
+    /// VEX documents (CycloneDX or OpenVEX JSON; repeatable): `not_affected` and `fixed`
+    /// statements suppress matching findings, which stay in the report with the reason.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
     /// Rank findings by risk (CVSS, EPSS, CISA KEV, fix, asset context) with SSVC
     /// decisions, due dates and explanations.
     #[arg(long)]

@@ -51,6 +51,9 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     let index = Index::build(db.advisories());
     let mut report = scan(&index, db.len(), &inventories);
     report.warnings.splice(0..0, skipped);
+    if !args.vex.is_empty() {
+        apply_vex(&args.vex, &mut report)?;
+    }
     if args.prioritize {
         rank(data_dir, &args, &mut report)?;
     }
@@ -68,6 +71,37 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
         Some(t) if report.findings.iter().any(|f| meets(f, t)) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// Mark findings that a VEX statement says are `not_affected` or `fixed`, and recount.
+fn apply_vex(paths: &[PathBuf], report: &mut Report) -> crate::Result<()> {
+    let mut index = patchpilot_vex::VexIndex::default();
+    for p in paths {
+        let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+        for st in patchpilot_vex::parse(&bytes, &p.display().to_string())? {
+            index.push(st);
+        }
+    }
+    for f in &mut report.findings {
+        let Some(purl) = f.package.purl.as_deref() else {
+            continue;
+        };
+        let ids: Vec<&str> = std::iter::once(f.advisory.id.as_str())
+            .chain(f.advisory.aliases.iter().map(String::as_str))
+            .collect();
+        if let Some(st) = index.lookup(&ids, purl) {
+            if st.status.suppresses() {
+                f.suppressed = Some(patchpilot_report::Suppression {
+                    status: st.status.as_str().to_string(),
+                    justification: st.justification.clone(),
+                    detail: st.detail.clone(),
+                    source: st.source.clone(),
+                });
+            }
+        }
+    }
+    report.summary = Summary::of(report.summary.packages, &report.findings);
+    Ok(())
 }
 
 /// The asset context from `--tier` and `--exposure` (defaults documented in
@@ -120,7 +154,7 @@ fn toml_policy(text: &str) -> crate::Result<patchpilot_risk::Policy> {
 /// informational advisories (unmaintained, unsound, notice) never fail a scan. A
 /// vulnerability without any severity data only fails `--fail-on any`.
 fn meets(f: &Finding, t: FailOn) -> bool {
-    if f.kind != AdvisoryKind::Vulnerability {
+    if f.kind != AdvisoryKind::Vulnerability || f.suppressed.is_some() {
         return false;
     }
     let need = match t {

@@ -66,6 +66,21 @@ pub struct Finding {
     /// With `scan --prioritize`: the risk assessment (score, SSVC, due date, factors).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<patchpilot_risk::Risk>,
+    /// A VEX statement that says this package is `not_affected` by (or `fixed` for) the
+    /// vulnerability. A suppressed finding stays in the report, with its reason, but does
+    /// not count in the summary or for `--fail-on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppression>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suppression {
+    /// `not_affected` or `fixed`.
+    pub status: String,
+    pub justification: Option<String>,
+    pub detail: Option<String>,
+    /// The VEX document it came from.
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,6 +127,8 @@ pub struct Summary {
     pub medium: usize,
     pub low: usize,
     pub unknown_severity: usize,
+    /// Findings a VEX statement suppressed (not counted above).
+    pub suppressed: usize,
 }
 
 impl Finding {
@@ -141,6 +158,7 @@ impl Finding {
             fixed_versions: fixed.iter().map(|s| s.to_string()).collect(),
             source: source.to_string(),
             risk: None,
+            suppressed: None,
         }
     }
 
@@ -164,10 +182,11 @@ impl Summary {
     pub fn of(packages: usize, findings: &[Finding]) -> Summary {
         let mut s = Summary {
             packages,
-            findings: findings.len(),
+            findings: findings.iter().filter(|f| f.suppressed.is_none()).count(),
+            suppressed: findings.iter().filter(|f| f.suppressed.is_some()).count(),
             ..Summary::default()
         };
-        for f in findings {
+        for f in findings.iter().filter(|f| f.suppressed.is_none()) {
             if f.kind != AdvisoryKind::Vulnerability {
                 s.informational += 1;
                 continue;
@@ -207,7 +226,12 @@ impl Report {
     /// `…`; the summary line follows.
     pub fn to_table(&self, width: usize) -> String {
         let mut out = String::new();
-        if self.findings.is_empty() {
+        let active: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_none())
+            .collect();
+        if active.is_empty() && self.summary.suppressed == 0 {
             let _ = writeln!(
                 out,
                 "No findings in {} packages from {} input(s).",
@@ -216,10 +240,9 @@ impl Report {
             );
             return out;
         }
-        let prioritized = self.findings.iter().any(|f| f.risk.is_some());
+        let prioritized = active.iter().any(|f| f.risk.is_some());
         if prioritized {
-            let rows: Vec<Vec<String>> = self
-                .findings
+            let rows: Vec<Vec<String>> = active
                 .iter()
                 .map(|f| {
                     let (ssvc, score, due) = match &f.risk {
@@ -240,8 +263,7 @@ impl Report {
                     ]
                 })
                 .collect();
-            let whys: Vec<Option<String>> = self
-                .findings
+            let whys: Vec<Option<String>> = active
                 .iter()
                 .map(|f| f.risk.as_ref().map(|r| format!("  why: {}", r.explanation)))
                 .collect();
@@ -254,8 +276,7 @@ impl Report {
                 &mut out,
             );
         } else {
-            let rows: Vec<Vec<String>> = self
-                .findings
+            let rows: Vec<Vec<String>> = active
                 .iter()
                 .map(|f| {
                     vec![
@@ -279,11 +300,38 @@ impl Report {
                 &mut out,
             );
         }
+        let suppressed: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_some())
+            .collect();
+        if !suppressed.is_empty() {
+            out.push_str("\nSuppressed by VEX:\n");
+            for f in suppressed {
+                let s = f.suppressed.as_ref().expect("filtered");
+                let line = format!(
+                    "  {} {} {}: {}{} [{}]",
+                    f.advisory.id,
+                    f.package.name,
+                    f.package.version,
+                    s.status,
+                    s.justification
+                        .as_deref()
+                        .map(|j| format!(" ({j})"))
+                        .unwrap_or_default(),
+                    s.source
+                );
+                let _ = writeln!(out, "{}", fit(&line, width));
+            }
+        }
         let s = &self.summary;
-        let summary = format!(
+        let mut summary = format!(
             "{} finding(s) in {} packages: {} critical, {} high, {} medium, {} low, {} unrated; {} informational.",
             s.findings, s.packages, s.critical, s.high, s.medium, s.low, s.unknown_severity, s.informational
         );
+        if s.suppressed > 0 {
+            summary.push_str(&format!(" {} suppressed by VEX.", s.suppressed));
+        }
         out.push('\n');
         out.push_str(&wrap(&summary, width));
         out
@@ -355,6 +403,16 @@ impl Report {
                             "region": { "startLine": 1 }
                         }
                     }],
+                    "suppressions": f.suppressed.as_ref().map(|s| vec![json!({
+                        "kind": "external",
+                        "status": "accepted",
+                        "justification": format!(
+                            "VEX {}{} ({})",
+                            s.status,
+                            s.justification.as_deref().map(|j| format!(": {j}")).unwrap_or_default(),
+                            s.source
+                        ),
+                    })]).unwrap_or_default(),
                     "partialFingerprints": {
                         "patchpilot/v1": format!("{}|{}|{}|{}", f.advisory.id, f.package.ecosystem, f.package.name, f.package.version)
                     }
@@ -391,6 +449,9 @@ fn render_table(
     width: usize,
     out: &mut String,
 ) {
+    if rows.is_empty() {
+        return;
+    }
     let n = header.len();
     let sep = 2;
     let mut w: Vec<usize> = (0..n)
@@ -567,6 +628,7 @@ mod tests {
             fixed_versions: vec!["1.0.1".into(), "2.0.0".into()],
             source: "Cargo.lock".into(),
             risk: None,
+            suppressed: None,
         }
     }
 

@@ -504,3 +504,124 @@ fn eval_prioritize_prints_the_time_split_table() {
         );
     }
 }
+
+/// VEX in a scan: `not_affected` suppresses the finding (kept, with its justification, not
+/// counted, not failing `--fail-on`); `under_investigation` suppresses nothing.
+#[test]
+fn vex_not_affected_suppresses_and_under_investigation_does_not() {
+    let Some(shared) = patchpilot_testdata::shared_data(
+        "vex_not_affected_suppresses_and_under_investigation_does_not",
+    ) else {
+        return;
+    };
+    let (_keep, data) = imported(&["crates.io"], &shared);
+    let data = data.display().to_string();
+    let lock = shared
+        .join("lockfiles/cargo-audit-fixtures/base64_vuln/Cargo.lock")
+        .display()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let vex = |status: &str| {
+        let path = dir.path().join(format!("{status}.openvex.json"));
+        let doc = serde_json::json!({
+            "@context": "https://openvex.dev/ns/v0.2.0",
+            "@id": format!("https://example.invalid/vex/{status}"),
+            "author": "test",
+            "timestamp": "2024-01-01T00:00:00Z",
+            "version": 1,
+            "statements": [{
+                // The advisory is RUSTSEC-2017-0004; the statement names its CVE alias.
+                "vulnerability": {"name": "CVE-2017-1000430"},
+                "products": [{"@id": "pkg:cargo/base64@0.5.1"}],
+                "status": status,
+                "justification": "vulnerable_code_not_in_execute_path",
+            }]
+        });
+        let doc = if status == "not_affected" {
+            doc
+        } else {
+            let mut d = doc;
+            d["statements"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("justification");
+            d
+        };
+        std::fs::write(&path, doc.to_string()).unwrap();
+        path.display().to_string()
+    };
+    let not_affected = vex("not_affected");
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--vex",
+            &not_affected,
+            "--fail-on",
+            "low",
+            "--format",
+            "json",
+            &lock,
+        ],
+        None,
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "suppressed findings do not fail: {}",
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(f["advisory"]["id"], "RUSTSEC-2017-0004");
+    assert_eq!(f["suppressed"]["status"], "not_affected");
+    assert_eq!(
+        f["suppressed"]["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
+    assert_eq!(v["summary"]["findings"], 0);
+    assert_eq!(v["summary"]["suppressed"], 1);
+    let o = run(
+        &["--data-dir", &data, "scan", "--vex", &not_affected, &lock],
+        None,
+    );
+    assert!(stdout(&o).contains("Suppressed by VEX:"), "{}", stdout(&o));
+
+    let investigating = vex("under_investigation");
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--vex",
+            &investigating,
+            "--fail-on",
+            "low",
+            "--format",
+            "json",
+            &lock,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["findings"][0].get("suppressed").is_none());
+
+    // A broken VEX document is an input error naming the file.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"statements\": [").unwrap();
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--vex",
+            &bad.display().to_string(),
+            &lock,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.json"), "{}", stderr(&o));
+}
