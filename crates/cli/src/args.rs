@@ -153,8 +153,9 @@ pub struct ScanArgs {
     /// Asset exposure: internet-facing, internal or isolated [default: internal].
     #[arg(long, value_name = "EXPOSURE", requires = "prioritize")]
     pub exposure: Option<String>,
-    /// A TOML policy file (weights, SLAs, EPSS threshold); see docs/ARCHITECTURE.md.
-    #[arg(long, value_name = "FILE", requires = "prioritize")]
+    /// A TOML policy file: `[[exceptions]]` (risk acceptances with owner, reason, expiry),
+    /// `[asset]` context, and the ranking's `[weights]`, `[sla]` and `epss-threshold`.
+    #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 }
 

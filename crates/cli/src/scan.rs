@@ -51,11 +51,13 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     let index = Index::build(db.advisories());
     let mut report = scan(&index, db.len(), &inventories);
     report.warnings.splice(0..0, skipped);
+    let policy = load_policy(args.policy.as_deref())?;
     if !args.vex.is_empty() {
         apply_vex(&args.vex, &mut report)?;
     }
+    apply_exceptions(&policy, &mut report);
     if args.prioritize {
-        rank(data_dir, &args, &mut report)?;
+        rank(data_dir, &args, &policy, &mut report)?;
     }
 
     let text = match args.format {
@@ -123,38 +125,83 @@ pub fn asset_context(
 }
 
 /// Attach a risk assessment to every finding and sort by it.
-fn rank(data_dir: &Path, args: &ScanArgs, report: &mut Report) -> crate::Result<()> {
-    let asset = asset_context(args.tier, args.exposure.as_deref())?;
-    let policy = match &args.policy {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("{}: cannot read", path.display()))?;
-            let p: patchpilot_risk::Policy = toml_policy(&text)
-                .with_context(|| format!("{}: invalid policy", path.display()))?;
-            p.validate()
-                .with_context(|| format!("{}", path.display()))?;
-            p
-        }
-        None => patchpilot_risk::Policy::default(),
-    };
+fn rank(
+    data_dir: &Path,
+    args: &ScanArgs,
+    policy: &patchpilot_risk::Policy,
+    report: &mut Report,
+) -> crate::Result<()> {
+    // The policy's `[asset]`, with --tier and --exposure on top.
+    let mut asset = policy.asset.clone();
+    let flags = asset_context(args.tier, args.exposure.as_deref())?;
+    if args.tier.is_some() {
+        asset.tier = flags.tier;
+    }
+    if args.exposure.is_some() {
+        asset.exposure = flags.exposure;
+    }
     let intel = crate::prioritize::load(data_dir, &mut report.warnings)?;
     let today = crate::prioritize::today();
     for f in &mut report.findings {
-        f.risk = Some(crate::prioritize::assess(f, &intel, &asset, &policy, today));
+        f.risk = Some(crate::prioritize::assess(f, &intel, &asset, policy, today));
     }
     patchpilot_report::sort_by_risk(&mut report.findings);
     Ok(())
 }
 
-fn toml_policy(text: &str) -> crate::Result<patchpilot_risk::Policy> {
-    Ok(toml::from_str(text)?)
+/// The policy file, validated; the defaults without one.
+fn load_policy(path: Option<&Path>) -> crate::Result<patchpilot_risk::Policy> {
+    let Some(path) = path else {
+        return Ok(patchpilot_risk::Policy::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let p: patchpilot_risk::Policy = toml::from_str(&text)
+        .map_err(|e| anyhow!("{}: invalid policy: {}", path.display(), e.message()))?;
+    p.validate().with_context(|| path.display().to_string())?;
+    Ok(p)
+}
+
+/// Mark findings under a live risk acceptance; an expired one leaves the finding open and
+/// says so.
+fn apply_exceptions(policy: &patchpilot_risk::Policy, report: &mut Report) {
+    if policy.exceptions.is_empty() {
+        return;
+    }
+    let today = crate::prioritize::today();
+    for f in &mut report.findings {
+        let ids: Vec<&str> = std::iter::once(f.advisory.id.as_str())
+            .chain(f.advisory.aliases.iter().map(String::as_str))
+            .collect();
+        match patchpilot_risk::exception::verdict(&policy.exceptions, &ids, &f.package.name, today)
+        {
+            Some(patchpilot_risk::exception::Verdict::Accepted(e)) => {
+                f.accepted = Some(patchpilot_report::Acceptance {
+                    owner: e.owner.clone(),
+                    reason: e.reason.clone(),
+                    expires: e.expires.to_string(),
+                });
+            }
+            Some(patchpilot_risk::exception::Verdict::Expired(e)) => {
+                report.warnings.push(Warning {
+                    source: f.source.clone(),
+                    message: format!(
+                    "the exception for {} ({}, owner {}) expired on {}: the finding is open again",
+                    e.id, f.package.name, e.owner, e.expires
+                ),
+                })
+            }
+            None => {}
+        }
+    }
+    report.summary = Summary::of(report.summary.packages, &report.findings);
 }
 
 /// Whether a finding reaches the `--fail-on` threshold. Only vulnerabilities count;
 /// informational advisories (unmaintained, unsound, notice) never fail a scan. A
 /// vulnerability without any severity data only fails `--fail-on any`.
 fn meets(f: &Finding, t: FailOn) -> bool {
-    if f.kind != AdvisoryKind::Vulnerability || f.suppressed.is_some() {
+    if f.kind != AdvisoryKind::Vulnerability || !f.is_open() {
         return false;
     }
     let need = match t {

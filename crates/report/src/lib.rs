@@ -71,6 +71,18 @@ pub struct Finding {
     /// not count in the summary or for `--fail-on`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<Suppression>,
+    /// A live risk acceptance from the policy file. Like a suppression, the finding stays in
+    /// the report but does not count in the summary or for `--fail-on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<Acceptance>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Acceptance {
+    pub owner: String,
+    pub reason: String,
+    /// The last day the acceptance applies (YYYY-MM-DD).
+    pub expires: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -129,6 +141,8 @@ pub struct Summary {
     pub unknown_severity: usize,
     /// Findings a VEX statement suppressed (not counted above).
     pub suppressed: usize,
+    /// Findings under a live risk acceptance (not counted above).
+    pub accepted: usize,
 }
 
 impl Finding {
@@ -159,7 +173,13 @@ impl Finding {
             source: source.to_string(),
             risk: None,
             suppressed: None,
+            accepted: None,
         }
+    }
+
+    /// Neither suppressed by VEX nor accepted: it counts, and it can fail a scan.
+    pub fn is_open(&self) -> bool {
+        self.suppressed.is_none() && self.accepted.is_none()
     }
 
     /// The severity level, if known.
@@ -182,11 +202,15 @@ impl Summary {
     pub fn of(packages: usize, findings: &[Finding]) -> Summary {
         let mut s = Summary {
             packages,
-            findings: findings.iter().filter(|f| f.suppressed.is_none()).count(),
+            findings: findings.iter().filter(|f| f.is_open()).count(),
             suppressed: findings.iter().filter(|f| f.suppressed.is_some()).count(),
+            accepted: findings
+                .iter()
+                .filter(|f| f.suppressed.is_none() && f.accepted.is_some())
+                .count(),
             ..Summary::default()
         };
-        for f in findings.iter().filter(|f| f.suppressed.is_none()) {
+        for f in findings.iter().filter(|f| f.is_open()) {
             if f.kind != AdvisoryKind::Vulnerability {
                 s.informational += 1;
                 continue;
@@ -324,6 +348,22 @@ impl Report {
                 let _ = writeln!(out, "{}", fit(&line, width));
             }
         }
+        let accepted: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| f.suppressed.is_none() && f.accepted.is_some())
+            .collect();
+        if !accepted.is_empty() {
+            out.push_str("\nAccepted (policy exceptions):\n");
+            for f in accepted {
+                let a = f.accepted.as_ref().expect("filtered");
+                let line = format!(
+                    "  {} {} {}: until {} by {}: {}",
+                    f.advisory.id, f.package.name, f.package.version, a.expires, a.owner, a.reason
+                );
+                let _ = writeln!(out, "{}", fit(&line, width));
+            }
+        }
         let s = &self.summary;
         let mut summary = format!(
             "{} finding(s) in {} packages: {} critical, {} high, {} medium, {} low, {} unrated; {} informational.",
@@ -331,6 +371,9 @@ impl Report {
         );
         if s.suppressed > 0 {
             summary.push_str(&format!(" {} suppressed by VEX.", s.suppressed));
+        }
+        if s.accepted > 0 {
+            summary.push_str(&format!(" {} accepted by policy exceptions.", s.accepted));
         }
         out.push('\n');
         out.push_str(&wrap(&summary, width));
@@ -629,6 +672,7 @@ mod tests {
             source: "Cargo.lock".into(),
             risk: None,
             suppressed: None,
+            accepted: None,
         }
     }
 

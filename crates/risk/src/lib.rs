@@ -26,6 +26,7 @@
 pub mod asset;
 pub mod cvss;
 pub mod eval;
+pub mod exception;
 pub mod explain;
 pub mod score;
 pub mod sla;
@@ -68,6 +69,10 @@ pub struct Policy {
     pub epss_threshold: f64,
     pub weights: Weights,
     pub sla: SlaPolicy,
+    /// The asset a scan runs on when flags do not say (`[asset]`).
+    pub asset: AssetContext,
+    /// Risk acceptances (`[[exceptions]]`), each with owner, reason and expiry.
+    pub exceptions: Vec<exception::Exception>,
 }
 
 impl Default for Policy {
@@ -76,6 +81,8 @@ impl Default for Policy {
             epss_threshold: 0.1,
             weights: Weights::default(),
             sla: SlaPolicy::default(),
+            asset: AssetContext::default(),
+            exceptions: Vec::new(),
         }
     }
 }

@@ -625,3 +625,113 @@ fn vex_not_affected_suppresses_and_under_investigation_does_not() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad.json"), "{}", stderr(&o));
 }
+
+/// Risk acceptances from the policy file: a live exception accepts the finding (kept, not
+/// counted, not failing); an expired one brings it back with a warning.
+#[test]
+fn policy_exceptions_accept_until_they_expire() {
+    let Some(shared) =
+        patchpilot_testdata::shared_data("policy_exceptions_accept_until_they_expire")
+    else {
+        return;
+    };
+    let (_keep, data) = imported(&["crates.io"], &shared);
+    let data = data.display().to_string();
+    let lock = shared
+        .join("lockfiles/cargo-audit-fixtures/base64_vuln/Cargo.lock")
+        .display()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = |expires: &str| {
+        let p = dir.path().join(format!("policy-{expires}.toml"));
+        std::fs::write(
+            &p,
+            format!(
+                "epss-threshold = 0.2\n\n[asset]\ntier = 1\nexposure = \"internet-facing\"\n\n[[exceptions]]\nid = \"CVE-2017-1000430\"\npackage = \"base64\"\nowner = \"platform-team\"\nreason = \"only decodes trusted config\"\nexpires = \"{expires}\"\n"
+            ),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    let live = policy("2999-12-31");
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--policy",
+            &live,
+            "--fail-on",
+            "low",
+            "--format",
+            "json",
+            &lock,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"][0]["accepted"]["owner"], "platform-team");
+    assert_eq!(v["findings"][0]["accepted"]["expires"], "2999-12-31");
+    assert_eq!(v["summary"]["findings"], 0);
+    assert_eq!(v["summary"]["accepted"], 1);
+
+    let expired = policy("2020-01-01");
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--policy",
+            &expired,
+            "--fail-on",
+            "low",
+            &lock,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("expired on 2020-01-01"),
+        "{}",
+        stderr(&o)
+    );
+
+    // The policy's [asset] feeds --prioritize: tier 1, internet-facing.
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--policy",
+            &expired,
+            "--prioritize",
+            "--format",
+            "json",
+            &lock,
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["findings"][0]["risk"]["ssvc_inputs"]["exposure"], "open",
+        "{v}"
+    );
+
+    // A policy with an unknown key is an input error naming the file.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "no-such-setting = 1\n").unwrap();
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--policy",
+            &bad.display().to_string(),
+            &lock,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("bad.toml"), "{}", stderr(&o));
+}
