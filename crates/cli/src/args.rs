@@ -139,6 +139,15 @@ pub struct ScanArgs {
     /// With no PATH: the root of the system to inventory.
     #[arg(long, default_value = "/", value_name = "DIR")]
     pub root: PathBuf,
+    /// Warn when an advisory source (or, with --prioritize, KEV/EPSS) was last imported or
+    /// synced longer ago than this many days; 0 turns the check off.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 7.0,
+        env = "PATCHPILOT_MAX_FEED_AGE_DAYS"
+    )]
+    pub max_feed_age: f64,
     /// VEX documents (CycloneDX or OpenVEX JSON; repeatable): `not_affected` and `fixed`
     /// statements suppress matching findings, which stay in the report with the reason.
     #[arg(long, value_name = "FILE")]

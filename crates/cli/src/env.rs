@@ -6,6 +6,9 @@ use anyhow::Context;
 
 /// Where the advisory database lives; overridden by `--data-dir`.
 pub const DATA_DIR: &str = "PATCHPILOT_DATA_DIR";
+/// Default for `scan --max-feed-age` (days).
+#[allow(dead_code)] // read through clap's `env` attribute
+pub const MAX_FEED_AGE_DAYS: &str = "PATCHPILOT_MAX_FEED_AGE_DAYS";
 /// The shared public data set, for `patchpilot bench` and the tests.
 #[allow(dead_code)] // read through clap's `env` attribute
 pub const SHARED_DATA: &str = "PATCHPILOT_SHARED_DATA";

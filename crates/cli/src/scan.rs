@@ -51,6 +51,7 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     let index = Index::build(db.advisories());
     let mut report = scan(&index, db.len(), &inventories);
     report.warnings.splice(0..0, skipped);
+    stale_feeds(data_dir, &db, &args, &mut report.warnings)?;
     let policy = load_policy(args.policy.as_deref())?;
     if !args.vex.is_empty() {
         apply_vex(&args.vex, &mut report)?;
@@ -73,6 +74,61 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
         Some(t) if report.findings.iter().any(|f| meets(f, t)) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// Warn about feeds whose local copy is older than `--max-feed-age`.
+fn stale_feeds(
+    data_dir: &Path,
+    db: &Database,
+    args: &ScanArgs,
+    warnings: &mut Vec<Warning>,
+) -> crate::Result<()> {
+    if args.max_feed_age.is_nan() || args.max_feed_age < 0.0 {
+        bail!(
+            "--max-feed-age {}: expected a number of days, 0 or more",
+            args.max_feed_age
+        );
+    }
+    if args.max_feed_age == 0.0 {
+        return Ok(());
+    }
+    let limit = args.max_feed_age * 86_400.0;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut stale = |name: &str, age_secs: u64| {
+        if age_secs as f64 > limit {
+            warnings.push(Warning {
+                source: data_dir.display().to_string(),
+                message: format!(
+                    "{name} was last updated {:.1} days ago (limit {} days): newer advisories are missing; run `patchpilot feeds sync` or import a newer copy",
+                    age_secs as f64 / 86_400.0,
+                    args.max_feed_age
+                ),
+            });
+        }
+    };
+    let synced = patchpilot_feeds::status(data_dir)
+        .with_context(|| format!("reading feed state in {}", data_dir.display()))?;
+    for s in db.sources() {
+        // A synced OSV source is judged by its last sync (304s keep it fresh).
+        let fresh_sync = synced
+            .iter()
+            .filter(|f| f.name.starts_with("osv/") && s.name.starts_with(&f.name[4..]))
+            .map(|f| f.age_secs)
+            .min();
+        stale(
+            &s.name,
+            fresh_sync.unwrap_or(now.saturating_sub(s.imported_at)),
+        );
+    }
+    if args.prioritize {
+        for f in synced.iter().filter(|f| !f.name.starts_with("osv/")) {
+            stale(&f.name, f.age_secs);
+        }
+    }
+    Ok(())
 }
 
 /// Mark findings that a VEX statement says are `not_affected` or `fixed`, and recount.

@@ -735,3 +735,59 @@ fn policy_exceptions_accept_until_they_expire() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("bad.toml"), "{}", stderr(&o));
 }
+
+/// A feed older than `--max-feed-age` makes the scan warn (on stderr and in the JSON);
+/// a fresh one does not; 0 turns the check off.
+#[test]
+fn stale_feeds_make_scans_warn() {
+    let Some(shared) = patchpilot_testdata::shared_data("stale_feeds_make_scans_warn") else {
+        return;
+    };
+    let (_keep, data) = imported(&["crates.io"], &shared);
+    let data = data.display().to_string();
+    let lock = shared
+        .join("lockfiles/cargo-audit-fixtures/no_vulns/Cargo.lock")
+        .display()
+        .to_string();
+    let o = run(&["--data-dir", &data, "scan", &lock], None);
+    assert!(
+        !stderr(&o).contains("last updated"),
+        "fresh import: {}",
+        stderr(&o)
+    );
+    // 0.00001 days is 0.86 s: after the sleep, the import is older than that.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--max-feed-age",
+            "0.00001",
+            "--format",
+            "json",
+            &lock,
+        ],
+        None,
+    );
+    assert!(o.status.success());
+    assert!(
+        stderr(&o).contains("crates.io/all.zip was last updated"),
+        "{}",
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["message"]
+            .as_str()
+            .unwrap()
+            .contains("newer advisories are missing")));
+    let o = run(
+        &["--data-dir", &data, "scan", "--max-feed-age", "0", &lock],
+        None,
+    );
+    assert!(!stderr(&o).contains("last updated"));
+}
