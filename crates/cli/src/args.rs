@@ -27,7 +27,7 @@ pub enum Command {
     /// Version schemes, for debugging and differential testing.
     #[command(subcommand)]
     Version(VersionCmd),
-    /// Advisory feeds: import and status.
+    /// Advisory and threat-intel feeds: sync, import and status.
     #[command(subcommand)]
     Feeds(FeedsCmd),
     /// Scan inventories (the local host when no path is given) against the advisory database.
