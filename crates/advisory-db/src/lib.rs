@@ -79,6 +79,9 @@ pub enum SourceKind {
     Directory,
     /// One record file.
     File,
+    /// A distro tracker file (Debian security tracker JSON, Alpine secdb) converted to
+    /// OSV records by `patchpilot-distro`.
+    Converted,
 }
 
 /// One imported source, as last imported.
@@ -338,7 +341,24 @@ pub fn import(
     for p in paths {
         batches.push(source::read(p, progress)?);
     }
+    merge_and_write(data_dir, batches)
+}
 
+/// Import advisories already converted from another format (a distro tracker file at
+/// `path`), with the same transaction and merge rules as [`import`].
+pub fn import_advisories(
+    data_dir: &Path,
+    path: &Path,
+    name: &str,
+    records: Vec<Advisory>,
+) -> Result<ImportSummary, DbError> {
+    let mut batch = source::Batch::new(path, name.to_string(), SourceKind::Converted);
+    batch.info.records = records.len();
+    batch.records = records;
+    merge_and_write(data_dir, vec![batch])
+}
+
+fn merge_and_write(data_dir: &Path, batches: Vec<source::Batch>) -> Result<ImportSummary, DbError> {
     fs::create_dir_all(data_dir).map_err(|error| DbError::Io {
         path: data_dir.to_path_buf(),
         error,

@@ -24,7 +24,7 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    fn new(path: &Path, name: String, kind: SourceKind) -> Batch {
+    pub(crate) fn new(path: &Path, name: String, kind: SourceKind) -> Batch {
         let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         Batch {
             info: SourceInfo {

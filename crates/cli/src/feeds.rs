@@ -42,6 +42,25 @@ fn sniff_intel(path: &Path) -> Option<Intel> {
     None
 }
 
+/// Recognize a distro tracker file (not plain OSV records, which the OSV import reads).
+fn sniff_distro(path: &Path) -> Option<patchpilot_distro::Format> {
+    use std::io::Read;
+    if !path.is_file() {
+        return None;
+    }
+    let mut head = vec![0u8; 8192];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .ok()?;
+    let name = path.file_name()?.to_string_lossy();
+    match patchpilot_distro::detect(&head[..n], &name)? {
+        f @ (patchpilot_distro::Format::DebianTracker | patchpilot_distro::Format::AlpineSecDb) => {
+            Some(f)
+        }
+        _ => None,
+    }
+}
+
 /// Validate a KEV or EPSS file and store it where `feeds sync` keeps it (atomically).
 fn import_intel(data_dir: &Path, path: &Path, kind: Intel) -> crate::Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
@@ -81,15 +100,35 @@ fn import_intel(data_dir: &Path, path: &Path, kind: Intel) -> crate::Result<Stri
 }
 
 pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
-    // KEV and EPSS files are validated and stored first; everything else is OSV.
+    // KEV and EPSS files are validated and stored first, distro tracker files converted
+    // and imported; everything else is OSV.
     let mut osv = Vec::new();
     for p in &args.paths {
-        match sniff_intel(p) {
-            Some(kind) => {
-                let what = import_intel(data_dir, p, kind)?;
-                println!("imported {what} from {}", p.display());
-            }
-            None => osv.push(p.clone()),
+        if let Some(kind) = sniff_intel(p) {
+            let what = import_intel(data_dir, p, kind)?;
+            println!("imported {what} from {}", p.display());
+        } else if let Some(format) = sniff_distro(p) {
+            let bytes =
+                std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let label = match p.parent().and_then(|d| d.file_name()) {
+                Some(d) => format!("{}/{name}", d.to_string_lossy()),
+                None => name,
+            };
+            let records = patchpilot_distro::convert(format, &bytes, &p.display().to_string())?;
+            let n = records.len();
+            let summary = patchpilot_advisory_db::import_advisories(data_dir, p, &label, records)
+                .with_context(|| format!("importing into {}", data_dir.display()))?;
+            println!(
+                "imported {n} advisories converted from {}; the database now holds {}",
+                p.display(),
+                summary.total_in_db
+            );
+        } else {
+            osv.push(p.clone());
         }
     }
     if osv.is_empty() {

@@ -791,3 +791,62 @@ fn stale_feeds_make_scans_warn() {
     );
     assert!(!stderr(&o).contains("last updated"));
 }
+
+/// Distro trackers through `feeds import` and a dpkg scan: the Debian tracker's fix for
+/// bookworm applies to Debian 12 only, by source package (backports honoured).
+#[test]
+fn debian_tracker_import_matches_by_source_package_and_release() {
+    let Some(shared) = patchpilot_testdata::shared_data(
+        "debian_tracker_import_matches_by_source_package_and_release",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let tracker = shared
+        .join("feeds/distro-samples/debian/input/debian.json")
+        .display()
+        .to_string();
+    let o = run(&["--data-dir", &data, "feeds", "import", &tracker], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("imported 5 advisories converted"),
+        "{}",
+        stdout(&o)
+    );
+    let status = dir.path().join("status");
+    std::fs::write(
+        &status,
+        "Package: libsope1\nStatus: install ok installed\nVersion: 5.8.0-1\nSource: sope\nArchitecture: amd64\n",
+    )
+    .unwrap();
+    let status = status.display().to_string();
+    let scan = |distro: &str| -> serde_json::Value {
+        let o = run(
+            &[
+                "--data-dir",
+                &data,
+                "scan",
+                "--distro",
+                distro,
+                "--format",
+                "json",
+                &status,
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let v = scan("debian:12");
+    let f = &v["findings"][0];
+    assert_eq!(f["advisory"]["id"], "DEBIAN-CVE-2025-53603");
+    assert_eq!(f["package"]["name"], "libsope1");
+    assert_eq!(f["fixed_versions"][0], "5.8.0-1+deb12u1");
+    // Debian 13 has its own fixed version (5.12.1-2), which 5.8.0-1 is below: still
+    // affected there, with that fix; on an unknown release nothing applies.
+    let v = scan("debian:13");
+    assert_eq!(v["findings"][0]["fixed_versions"][0], "5.12.1-2");
+    let v = scan("debian:8");
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+}

@@ -1,0 +1,330 @@
+//! Converters on the real distro samples (../shared/data/feeds/distro-samples), then the
+//! converted advisories driven through the real matcher.
+//!
+//! Expected counts were computed independently with Python from the sample files, applying
+//! the documented rules (numbered Debian releases only; `resolved`+`0` and `undetermined`
+//! skipped; Alpine version `0` skipped).
+
+use std::path::{Path, PathBuf};
+
+use patchpilot_distro::{convert, detect, merge, Format};
+use patchpilot_matcher::Index;
+use patchpilot_osv::{Advisory, Affected, Event};
+use patchpilot_types::{Ecosystem, Package};
+
+const SAMPLES: &str = "feeds/distro-samples";
+
+fn samples(test: &str) -> Option<PathBuf> {
+    patchpilot_testdata::shared_data(test).map(|d| d.join(SAMPLES))
+}
+
+fn load(path: &Path) -> (Vec<u8>, String) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (bytes, name)
+}
+
+/// Detect, then convert, asserting the detected format.
+fn detect_convert(path: &Path, want: Format) -> Vec<Advisory> {
+    let (bytes, name) = load(path);
+    assert_eq!(detect(&bytes, &name), Some(want), "{}", path.display());
+    convert(want, &bytes, &name).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn find<'a>(advs: &'a [Advisory], id: &str) -> &'a Advisory {
+    advs.iter()
+        .find(|a| a.id == id)
+        .unwrap_or_else(|| panic!("{id} missing"))
+}
+
+fn entry<'a>(adv: &'a Advisory, name: &str, release: &str) -> Option<&'a Affected> {
+    adv.affected
+        .iter()
+        .find(|a| a.name == name && a.release.as_deref() == Some(release))
+}
+
+fn fixed(a: &Affected) -> Vec<&str> {
+    a.ranges
+        .iter()
+        .flat_map(|r| &r.events)
+        .filter_map(|e| match e {
+            Event::Fixed(v) => Some(v.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn debian() -> Option<Vec<Advisory>> {
+    let dir = samples("debian_tracker")?;
+    Some(detect_convert(
+        &dir.join("debian/input/debian.json"),
+        Format::DebianTracker,
+    ))
+}
+
+fn alpine() -> Option<(Vec<Advisory>, Vec<Advisory>)> {
+    let dir = samples("alpine_secdb")?.join("alpine/input/secdb/v3.15");
+    Some((
+        detect_convert(&dir.join("main.yaml"), Format::AlpineSecDb),
+        detect_convert(&dir.join("community.yaml"), Format::AlpineSecDb),
+    ))
+}
+
+#[test]
+fn debian_tracker_counts_and_spot_checks() {
+    let Some(advs) = debian() else { return };
+    let ids: Vec<&str> = advs.iter().map(|a| a.id.as_str()).collect();
+    // CVE-2007-2383 is "resolved 0" everywhere and CVE-2022-0358 has `releases: []`.
+    assert_eq!(
+        ids,
+        [
+            "DEBIAN-CVE-2005-3111",
+            "DEBIAN-CVE-2008-7220",
+            "DEBIAN-CVE-2013-1444",
+            "DEBIAN-CVE-2022-0456",
+            "DEBIAN-CVE-2025-53603",
+        ]
+    );
+    let entries: usize = advs.iter().map(|a| a.affected.len()).sum();
+    assert_eq!(entries, 16);
+    for a in &advs {
+        assert_eq!(a.aliases, [a.id.trim_start_matches("DEBIAN-")]);
+        for e in &a.affected {
+            assert_eq!(e.ecosystem, Ecosystem::Debian);
+            // sid is never emitted, only numbered releases.
+            let r = e.release.as_deref().unwrap_or("");
+            assert!(r.parse::<u32>().is_ok(), "{}: release {r:?}", a.id);
+        }
+    }
+
+    let sope = find(&advs, "DEBIAN-CVE-2025-53603");
+    for (release, want) in [
+        ("11", "5.0.1-2+deb11u1"),
+        ("12", "5.8.0-1+deb12u1"),
+        ("13", "5.12.1-2"),
+    ] {
+        let e = entry(sope, "sope", release).unwrap_or_else(|| panic!("sope {release}"));
+        assert_eq!(fixed(e), [want], "sope {release}");
+    }
+    assert!(sope.details.as_deref().is_some_and(|d| !d.is_empty()));
+
+    let chromium = find(&advs, "DEBIAN-CVE-2022-0456");
+    for (release, want) in [
+        ("9", None),
+        ("10", None),
+        ("11", Some("98.0.4758.80-1~deb11u1")),
+        ("12", Some("98.0.4758.80-1")),
+    ] {
+        let e = entry(chromium, "chromium", release).unwrap_or_else(|| panic!("{release}"));
+        assert_eq!(fixed(e), want.into_iter().collect::<Vec<_>>(), "{release}");
+        assert_eq!(e.ranges[0].events[0], Event::Introduced("0".into()));
+    }
+
+    // "high**" → HIGH; "not yet assigned" gives no level.
+    let proto = find(&advs, "DEBIAN-CVE-2008-7220");
+    assert_eq!(
+        proto.severity_level(),
+        Some(patchpilot_osv::SeverityLevel::High)
+    );
+    assert_eq!(sope.severity_level(), None);
+    assert_eq!(
+        find(&advs, "DEBIAN-CVE-2013-1444").severity_level(),
+        Some(patchpilot_osv::SeverityLevel::Low)
+    );
+}
+
+#[test]
+fn alpine_secdb_counts_and_spot_checks() {
+    let Some((main, community)) = alpine() else {
+        return;
+    };
+    assert_eq!(main.len(), 13);
+    assert_eq!(community.len(), 3);
+    for a in main.iter().chain(&community) {
+        assert!(a.id.starts_with("ALPINE-CVE-"), "{}", a.id);
+        assert_eq!(a.aliases, [a.id.trim_start_matches("ALPINE-")]);
+        assert_eq!(a.affected.len(), 1, "{}", a.id);
+        assert_eq!(a.affected[0].ecosystem, Ecosystem::Alpine);
+        assert_eq!(a.affected[0].release.as_deref(), Some("v3.15"));
+    }
+    let zsh = find(&main, "ALPINE-CVE-2018-1071");
+    assert_eq!(
+        fixed(entry(zsh, "zsh", "v3.15").expect("zsh")),
+        ["5.4.2-r1"]
+    );
+    let zlib = find(&main, "ALPINE-CVE-2022-37434");
+    assert_eq!(
+        fixed(entry(zlib, "zlib", "v3.15").expect("zlib")),
+        ["1.2.12-r2"]
+    );
+    let alpine = find(&community, "ALPINE-CVE-2021-38370");
+    assert_eq!(
+        fixed(entry(alpine, "alpine", "v3.15").expect("alpine")),
+        ["2.25-r0"]
+    );
+
+    // The two repositories share no id, so merging keeps all 16.
+    let merged = merge(main.into_iter().chain(community));
+    assert_eq!(merged.len(), 16);
+    assert!(merged.windows(2).all(|w| w[0].id < w[1].id));
+}
+
+#[test]
+fn almalinux_osv_samples_parse_as_almalinux() {
+    let Some(dir) = samples("almalinux_osv") else {
+        return;
+    };
+    let mut checked = 0;
+    for release in ["8", "9"] {
+        let sub = dir.join(format!("alma/osv-database/advisories/almalinux{release}"));
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&sub)
+            .unwrap_or_else(|e| panic!("{}: {e}", sub.display()))
+            .map(|e| e.expect("dir entry").path())
+            .collect();
+        files.sort();
+        for path in files {
+            let advs = detect_convert(&path, Format::Osv);
+            assert_eq!(advs.len(), 1);
+            let adv = &advs[0];
+            assert!(!adv.affected.is_empty(), "{}", adv.id);
+            for a in &adv.affected {
+                assert_eq!(a.ecosystem, Ecosystem::AlmaLinux, "{}", adv.id);
+                assert_eq!(a.release.as_deref(), Some(release), "{}", adv.id);
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 5);
+}
+
+fn pkg(eco: Ecosystem, release: &str, name: &str, source: &str, version: &str) -> Package {
+    let mut p = Package::new(eco, name, version);
+    p.release = Some(release.into());
+    p.source_name = Some(source.into());
+    p
+}
+
+/// (release, installed version) → the matched advisory ids with their fixed versions.
+fn matched(index: &Index, p: &Package) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = index
+        .matches(p)
+        .unwrap_or_else(|e| panic!("{p:?}: {e}"))
+        .into_iter()
+        .map(|m| {
+            (
+                m.advisory.id.clone(),
+                m.fixed_versions.iter().map(|v| v.to_string()).collect(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn debian_end_to_end_with_matcher() {
+    let Some(advs) = debian() else { return };
+    let index = Index::build(&advs);
+    assert!(index.warnings().is_empty(), "{:?}", index.warnings());
+    let sope = |release: &str, version: &str| {
+        matched(
+            &index,
+            &pkg(Ecosystem::Debian, release, "libsope1", "sope", version),
+        )
+    };
+    let hit = |fix: &str| vec![("DEBIAN-CVE-2025-53603".to_string(), vec![fix.to_string()])];
+    // Older than the bookworm backport: affected, fixed by the backport.
+    assert_eq!(sope("12", "5.8.0-1"), hit("5.8.0-1+deb12u1"));
+    // The backported fix itself: not affected (upstream fixed in 5.12.1).
+    assert!(sope("12", "5.8.0-1+deb12u1").is_empty());
+    // The bullseye fix on bullseye: fine; the same version on bookworm is still affected.
+    assert!(sope("11", "5.0.1-2+deb11u1").is_empty());
+    assert_eq!(sope("12", "5.0.1-2+deb11u1"), hit("5.8.0-1+deb12u1"));
+    // Another release with no data for this package (sid, a future release): no match.
+    assert!(sope("14", "5.0.1-1").is_empty());
+
+    // Open in buster: affected with no fix; fixed in bookworm.
+    let chromium = |release: &str, version: &str| {
+        matched(
+            &index,
+            &pkg(Ecosystem::Debian, release, "chromium", "chromium", version),
+        )
+    };
+    assert_eq!(
+        chromium("10", "90.0.4430.212-1~deb10u1"),
+        vec![("DEBIAN-CVE-2022-0456".to_string(), vec![])]
+    );
+    assert!(chromium("12", "98.0.4758.80-1").is_empty());
+    // Binary name alone does not match: Debian advisories name source packages.
+    let mut no_source = pkg(Ecosystem::Debian, "12", "libsope1", "sope", "5.8.0-1");
+    no_source.source_name = None;
+    assert!(matched(&index, &no_source).is_empty());
+}
+
+#[test]
+fn alpine_end_to_end_with_matcher() {
+    let Some((main, community)) = alpine() else {
+        return;
+    };
+    let advs = merge(main.into_iter().chain(community));
+    let index = Index::build(&advs);
+    assert!(index.warnings().is_empty(), "{:?}", index.warnings());
+    let zlib = |release: &str, version: &str| {
+        matched(
+            &index,
+            &pkg(Ecosystem::Alpine, release, "zlib-dev", "zlib", version),
+        )
+    };
+    assert_eq!(
+        zlib("v3.15", "1.2.11-r3"),
+        vec![
+            (
+                "ALPINE-CVE-2018-25032".to_string(),
+                vec!["1.2.12-r0".to_string()]
+            ),
+            (
+                "ALPINE-CVE-2022-37434".to_string(),
+                vec!["1.2.12-r2".to_string()]
+            ),
+        ]
+    );
+    assert_eq!(
+        zlib("v3.15", "1.2.12-r1"),
+        vec![(
+            "ALPINE-CVE-2022-37434".to_string(),
+            vec!["1.2.12-r2".to_string()]
+        )]
+    );
+    assert!(zlib("v3.15", "1.2.12-r2").is_empty());
+    assert!(zlib("v3.16", "1.2.11-r3").is_empty());
+}
+
+#[test]
+fn truncated_samples_never_panic() {
+    let Some(dir) = samples("truncated_samples") else {
+        return;
+    };
+    let files = [
+        ("debian/input/debian.json", Format::DebianTracker),
+        ("alpine/input/secdb/v3.15/main.yaml", Format::AlpineSecDb),
+        (
+            "alma/osv-database/advisories/almalinux9/ALSA-2024:2433.json",
+            Format::Osv,
+        ),
+    ];
+    let mut tried = 0;
+    for (rel, format) in files {
+        let (bytes, name) = load(&dir.join(rel));
+        for cut in (0..bytes.len()).step_by(37) {
+            // Any outcome but a panic is fine; errors stay one line.
+            if let Err(e) = convert(format, &bytes[..cut], &name) {
+                assert!(!e.to_string().contains('\n'), "{e}");
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried > 100, "{tried}");
+}
