@@ -20,13 +20,11 @@
 
 use std::collections::BTreeMap;
 
-use patchpilot_osv::{
-    Advisory, AdvisoryKind, Affected, Ecosystem, Event, Range, RangeType, Reference,
-};
+use patchpilot_osv::{Advisory, Affected, Ecosystem, Event, Range, RangeType};
 use serde::Deserialize;
 use serde_yaml::Value;
 
-use crate::{invalid, looks_like_id, sort_affected, syntax, DistroError, Format, UNKNOWN_MODIFIED};
+use crate::{invalid, looks_like_id, syntax, tracker_advisory, DistroError, Format};
 
 #[derive(Deserialize)]
 struct RawSecDb {
@@ -137,7 +135,7 @@ pub(crate) fn convert(bytes: &[u8], source_name: &str) -> Result<Vec<Advisory>, 
     Ok(by_id
         .into_iter()
         .map(|(id, packages)| {
-            let mut affected: Vec<Affected> = packages
+            let affected: Vec<Affected> = packages
                 .into_iter()
                 .map(|(name, fixes)| Affected {
                     ecosystem: Ecosystem::Alpine,
@@ -158,29 +156,14 @@ pub(crate) fn convert(bytes: &[u8], source_name: &str) -> Result<Vec<Advisory>, 
                     database_specific: None,
                 })
                 .collect();
-            sort_affected(&mut affected);
-            Advisory {
-                id: format!("ALPINE-{id}"),
-                modified: UNKNOWN_MODIFIED.into(),
-                published: None,
-                withdrawn: None,
-                aliases: if id.starts_with("CVE-") {
-                    vec![id.clone()]
-                } else {
-                    Vec::new()
-                },
-                related: Vec::new(),
-                summary: None,
-                details: None,
-                severity: Vec::new(),
+            tracker_advisory(
+                "ALPINE",
+                &id,
                 affected,
-                references: vec![Reference {
-                    ty: "ADVISORY".into(),
-                    url: format!("https://security.alpinelinux.org/vuln/{id}"),
-                }],
-                kind: AdvisoryKind::Vulnerability,
-                database_specific: Some(ds.clone()),
-            }
+                None,
+                format!("https://security.alpinelinux.org/vuln/{id}"),
+                ds.clone(),
+            )
         })
         .collect())
 }

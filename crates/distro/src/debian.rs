@@ -25,12 +25,10 @@
 
 use std::collections::BTreeMap;
 
-use patchpilot_osv::{
-    Advisory, AdvisoryKind, Affected, Ecosystem, Event, Range, RangeType, Reference, SeverityLevel,
-};
+use patchpilot_osv::{Advisory, Affected, Ecosystem, Event, Range, RangeType, SeverityLevel};
 use serde::Deserialize;
 
-use crate::{invalid, looks_like_id, sort_affected, syntax, DistroError, Format, UNKNOWN_MODIFIED};
+use crate::{invalid, looks_like_id, syntax, tracker_advisory, DistroError, Format};
 
 type Tracker = BTreeMap<String, Issues>;
 
@@ -206,34 +204,19 @@ pub(crate) fn convert(bytes: &[u8], source_name: &str) -> Result<Vec<Advisory>, 
     }
     Ok(by_id
         .into_iter()
-        .map(|(id, mut b)| {
-            sort_affected(&mut b.affected);
+        .map(|(id, b)| {
             let mut ds = serde_json::json!({ "source": source_name });
             if let Some(level) = b.level {
                 ds["severity"] = level_word(level).into();
             }
-            Advisory {
-                id: format!("DEBIAN-{id}"),
-                modified: UNKNOWN_MODIFIED.into(),
-                published: None,
-                withdrawn: None,
-                aliases: if id.starts_with("CVE-") {
-                    vec![id.clone()]
-                } else {
-                    Vec::new()
-                },
-                related: Vec::new(),
-                summary: None,
-                details: b.details,
-                severity: Vec::new(),
-                affected: b.affected,
-                references: vec![Reference {
-                    ty: "ADVISORY".into(),
-                    url: format!("https://security-tracker.debian.org/tracker/{id}"),
-                }],
-                kind: AdvisoryKind::Vulnerability,
-                database_specific: Some(ds.to_string()),
-            }
+            tracker_advisory(
+                "DEBIAN",
+                &id,
+                b.affected,
+                b.details,
+                format!("https://security-tracker.debian.org/tracker/{id}"),
+                ds.to_string(),
+            )
         })
         .collect())
 }

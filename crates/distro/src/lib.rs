@@ -185,8 +185,43 @@ pub fn merge(advisories: impl IntoIterator<Item = Advisory>) -> Vec<Advisory> {
     by_id.into_values().collect()
 }
 
-pub(crate) fn sort_affected(affected: &mut [patchpilot_osv::Affected]) {
+fn sort_affected(affected: &mut [patchpilot_osv::Affected]) {
     affected.sort_by(|a, b| (&a.name, &a.release).cmp(&(&b.name, &b.release)));
+}
+
+/// The advisory a tracker entry becomes: `<PREFIX>-<id>`, the id as alias when it is a
+/// CVE, one ADVISORY reference, affected entries in a stable order.
+pub(crate) fn tracker_advisory(
+    prefix: &str,
+    id: &str,
+    mut affected: Vec<patchpilot_osv::Affected>,
+    details: Option<String>,
+    url: String,
+    database_specific: String,
+) -> Advisory {
+    sort_affected(&mut affected);
+    Advisory {
+        id: format!("{prefix}-{id}"),
+        modified: UNKNOWN_MODIFIED.into(),
+        published: None,
+        withdrawn: None,
+        aliases: if id.starts_with("CVE-") {
+            vec![id.to_string()]
+        } else {
+            Vec::new()
+        },
+        related: Vec::new(),
+        summary: None,
+        details,
+        severity: Vec::new(),
+        affected,
+        references: vec![patchpilot_osv::Reference {
+            ty: "ADVISORY".into(),
+            url,
+        }],
+        kind: patchpilot_osv::AdvisoryKind::Vulnerability,
+        database_specific: Some(database_specific),
+    }
 }
 
 /// True for a vulnerability id worth recording: `PREFIX-rest` with an upper-case ASCII
