@@ -64,10 +64,7 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
         if adv.withdrawn.is_some() || adv.kind != AdvisoryKind::Vulnerability {
             continue;
         }
-        let cves: Vec<&str> = std::iter::once(adv.id.as_str())
-            .chain(adv.aliases.iter().map(String::as_str))
-            .filter(|a| a.starts_with("CVE-"))
-            .collect();
+        let cves: Vec<&str> = adv.cve_ids().collect();
         if cves.is_empty() {
             continue;
         }

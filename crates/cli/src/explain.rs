@@ -100,10 +100,7 @@ pub fn run(data_dir: &Path, args: ExplainArgs) -> crate::Result<ExitCode> {
                 }
             );
         }
-        for cve in std::iter::once(&adv.id)
-            .chain(&adv.aliases)
-            .filter(|a| a.starts_with("CVE-"))
-        {
+        for cve in adv.cve_ids() {
             if let Some(k) = intel.kev.as_ref().and_then(|k| k.get(cve)) {
                 let _ = writeln!(
                     out,

@@ -224,10 +224,7 @@ pub fn status(data_dir: &Path) -> crate::Result<ExitCode> {
     let db = Database::open(data_dir)
         .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
     println!("{} advisories in {}", db.len(), data_dir.display());
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = crate::now_secs();
     for s in db.sources() {
         println!(
             "  {:<24} {:>6} records  {:>4} rejected  imported {} ago  ({})",

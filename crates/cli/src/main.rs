@@ -47,6 +47,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Seconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
 fn run(cli: args::Cli) -> Result<ExitCode> {
     let data_dir = env::data_dir(cli.data_dir.as_deref())?;
     match cli.command {

@@ -54,11 +54,7 @@ pub fn load(data_dir: &Path, warnings: &mut Vec<Warning>) -> crate::Result<Intel
 
 /// Today's date (UTC), the first-seen date of findings in a one-off scan.
 pub fn today() -> Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    Date::from_days((secs / 86_400) as i64)
+    Date::from_days((crate::now_secs() / 86_400) as i64)
 }
 
 /// Assess one finding.
@@ -69,8 +65,9 @@ pub fn assess(
     policy: &Policy,
     today: Date,
 ) -> patchpilot_risk::Risk {
-    let cves: Vec<&str> = std::iter::once(f.advisory.id.as_str())
-        .chain(f.advisory.aliases.iter().map(String::as_str))
+    let cves: Vec<&str> = f
+        .advisory
+        .ids()
         .filter(|id| id.starts_with("CVE-"))
         .collect();
     // The earliest KEV listing and the highest EPSS among the advisory's CVEs.

@@ -93,10 +93,7 @@ fn stale_feeds(
         return Ok(());
     }
     let limit = args.max_feed_age * 86_400.0;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = crate::now_secs();
     let mut stale = |name: &str, age_secs: u64| {
         if age_secs as f64 > limit {
             warnings.push(Warning {
@@ -144,9 +141,7 @@ fn apply_vex(paths: &[PathBuf], report: &mut Report) -> crate::Result<()> {
         let Some(purl) = f.package.purl.as_deref() else {
             continue;
         };
-        let ids: Vec<&str> = std::iter::once(f.advisory.id.as_str())
-            .chain(f.advisory.aliases.iter().map(String::as_str))
-            .collect();
+        let ids: Vec<&str> = f.advisory.ids().collect();
         if let Some(st) = index.lookup(&ids, purl) {
             if st.status.suppresses() {
                 f.suppressed = Some(patchpilot_report::Suppression {
@@ -226,9 +221,7 @@ fn apply_exceptions(policy: &patchpilot_risk::Policy, report: &mut Report) {
     }
     let today = crate::prioritize::today();
     for f in &mut report.findings {
-        let ids: Vec<&str> = std::iter::once(f.advisory.id.as_str())
-            .chain(f.advisory.aliases.iter().map(String::as_str))
-            .collect();
+        let ids: Vec<&str> = f.advisory.ids().collect();
         match patchpilot_risk::exception::verdict(&policy.exceptions, &ids, &f.package.name, today)
         {
             Some(patchpilot_risk::exception::Verdict::Accepted(e)) => {

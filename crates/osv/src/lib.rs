@@ -252,6 +252,16 @@ impl Advisory {
             })
     }
 
+    /// The advisory's own id, then its aliases.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+
+    /// The CVE ids among [`Advisory::ids`].
+    pub fn cve_ids(&self) -> impl Iterator<Item = &str> {
+        self.ids().filter(|id| id.starts_with("CVE-"))
+    }
+
     /// The CVSS vector to show: v4, else v3, else v2; a scored vector beats one that did
     /// not parse; the record's own `severity` beats an affected entry's.
     pub fn cvss_vector(&self) -> Option<&Severity> {

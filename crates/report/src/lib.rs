@@ -118,6 +118,13 @@ pub struct AdvisoryRef {
     pub url: Option<String>,
 }
 
+impl AdvisoryRef {
+    /// The advisory's own id, then its aliases (what VEX, exceptions and KEV look up).
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SeverityRef {
     pub level: SeverityLevel,
