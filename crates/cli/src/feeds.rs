@@ -9,41 +9,22 @@ use patchpilot_advisory_db::{import as db_import, Database, Progress};
 
 use crate::args::{ImportArgs, SyncArgs};
 
-/// Threat-intel files that `feeds import` takes besides OSV records.
+/// What `feeds import` does with one path besides OSV records.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Intel(Intel),
+    Distro(patchpilot_distro::Format),
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Intel {
     Kev,
     Epss,
 }
 
-/// Recognize a CISA KEV catalog or a FIRST EPSS file by its first bytes.
-fn sniff_intel(path: &Path) -> Option<Intel> {
-    use std::io::Read;
-    if !path.is_file() {
-        return None;
-    }
-    let mut head = vec![0u8; 4096];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .ok()?;
-    let head = &head[..n];
-    if head.starts_with(&[0x1f, 0x8b]) {
-        // A gzip: EPSS ships as .csv.gz (OSV never does).
-        return Some(Intel::Epss);
-    }
-    let text = String::from_utf8_lossy(head);
-    let t = text.trim_start();
-    if t.starts_with("#model_version") || t.starts_with("cve,epss") {
-        return Some(Intel::Epss);
-    }
-    if t.starts_with('{') && t.contains("\"catalogVersion\"") {
-        return Some(Intel::Kev);
-    }
-    None
-}
-
-/// Recognize a distro tracker file (not plain OSV records, which the OSV import reads).
-fn sniff_distro(path: &Path) -> Option<patchpilot_distro::Format> {
+/// Recognize a CISA KEV catalog, a FIRST EPSS file or a distro tracker file by its name
+/// and first bytes (read once); `None` for anything else, which the OSV import reads.
+fn sniff(path: &Path) -> Option<Kind> {
     use std::io::Read;
     if !path.is_file() {
         return None;
@@ -52,10 +33,23 @@ fn sniff_distro(path: &Path) -> Option<patchpilot_distro::Format> {
     let n = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .ok()?;
+    let head = &head[..n];
+    if head.starts_with(&[0x1f, 0x8b]) {
+        // A gzip: EPSS ships as .csv.gz (OSV never does).
+        return Some(Kind::Intel(Intel::Epss));
+    }
+    let text = String::from_utf8_lossy(head);
+    let t = text.trim_start();
+    if t.starts_with("#model_version") || t.starts_with("cve,epss") {
+        return Some(Kind::Intel(Intel::Epss));
+    }
+    if t.starts_with('{') && t.contains("\"catalogVersion\"") {
+        return Some(Kind::Intel(Intel::Kev));
+    }
     let name = path.file_name()?.to_string_lossy();
-    match patchpilot_distro::detect(&head[..n], &name)? {
+    match patchpilot_distro::detect(head, &name)? {
         f @ (patchpilot_distro::Format::DebianTracker | patchpilot_distro::Format::AlpineSecDb) => {
-            Some(f)
+            Some(Kind::Distro(f))
         }
         _ => None,
     }
@@ -104,10 +98,11 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
     // and imported; everything else is OSV.
     let mut osv = Vec::new();
     for p in &args.paths {
-        if let Some(kind) = sniff_intel(p) {
-            let what = import_intel(data_dir, p, kind)?;
+        let kind = sniff(p);
+        if let Some(Kind::Intel(intel)) = kind {
+            let what = import_intel(data_dir, p, intel)?;
             println!("imported {what} from {}", p.display());
-        } else if let Some(format) = sniff_distro(p) {
+        } else if let Some(Kind::Distro(format)) = kind {
             let bytes =
                 std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
             let name = p
