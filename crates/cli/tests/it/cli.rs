@@ -1,6 +1,6 @@
 //! The CLI contract: outputs, exit codes and one-line errors.
 
-use crate::support::{imported, run, stderr, stdout};
+use crate::support::{audit_fixture, imported, run, stderr, stdout, with_feeds};
 
 #[test]
 fn version_compare_prints_symbol() {
@@ -73,15 +73,10 @@ fn scan_without_database_is_a_clear_error() {
 
 #[test]
 fn scan_formats_and_fail_on() {
-    let Some(shared) = patchpilot_testdata::shared_data("scan_formats_and_fail_on") else {
+    let Some((shared, _keep, data)) = with_feeds("scan_formats_and_fail_on", &["crates.io"]) else {
         return;
     };
-    let (_keep, data) = imported(&["crates.io"], &shared);
-    let data = data.display().to_string();
-    let lock = shared
-        .join("lockfiles/cargo-audit-fixtures/base64_vuln/Cargo.lock")
-        .display()
-        .to_string();
+    let lock = audit_fixture(&shared, "base64_vuln");
 
     let o = run(
         &["--data-dir", &data, "scan", "--format", "json", &lock],
@@ -122,20 +117,14 @@ fn scan_formats_and_fail_on() {
         None,
     );
     assert_eq!(o.status.code(), Some(1));
-    let clean = shared
-        .join("lockfiles/cargo-audit-fixtures/no_vulns/Cargo.lock")
-        .display()
-        .to_string();
+    let clean = audit_fixture(&shared, "no_vulns");
     let o = run(
         &["--data-dir", &data, "scan", "--fail-on", "any", &clean],
         None,
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     // Informational findings never fail a scan.
-    let unmaintained = shared
-        .join("lockfiles/cargo-audit-fixtures/unmaintained/Cargo.lock")
-        .display()
-        .to_string();
+    let unmaintained = audit_fixture(&shared, "unmaintained");
     let o = run(
         &[
             "--data-dir",
@@ -158,13 +147,12 @@ fn scan_formats_and_fail_on() {
 /// naming the file and the reason, and never a panic.
 #[test]
 fn bad_input_in_every_format_is_one_line_exit_2() {
-    let Some(shared) =
-        patchpilot_testdata::shared_data("bad_input_in_every_format_is_one_line_exit_2")
-    else {
+    let Some((_, _keep, data)) = with_feeds(
+        "bad_input_in_every_format_is_one_line_exit_2",
+        &["crates.io"],
+    ) else {
         return;
     };
-    let (_keep, data) = imported(&["crates.io"], &shared);
-    let data = data.display().to_string();
     let dir = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, &[u8])] = &[
         (
@@ -242,13 +230,12 @@ fn bad_input_in_every_format_is_one_line_exit_2() {
 /// rank first with SSVC Immediate and CISA's due date; every finding carries its factors.
 #[test]
 fn prioritize_ranks_kev_findings_first_with_explanations() {
-    let Some(shared) =
-        patchpilot_testdata::shared_data("prioritize_ranks_kev_findings_first_with_explanations")
-    else {
+    let Some((shared, _keep, data)) = with_feeds(
+        "prioritize_ranks_kev_findings_first_with_explanations",
+        &["PyPI"],
+    ) else {
         return;
     };
-    let (_keep, data) = imported(&["PyPI"], &shared);
-    let data = data.display().to_string();
     let kev = shared.join("feeds/kev/known_exploited_vulnerabilities.json");
     let epss = shared.join("feeds/epss/epss_scores-sample.csv.gz");
     let o = run(
@@ -354,13 +341,12 @@ fn prioritize_ranks_kev_findings_first_with_explanations() {
 /// dates, while a finding listed in both (pyspark, CVE-2022-33891) keeps its date.
 #[test]
 fn kev_history_moves_newly_listed_findings_to_immediate() {
-    let Some(shared) =
-        patchpilot_testdata::shared_data("kev_history_moves_newly_listed_findings_to_immediate")
-    else {
+    let Some((shared, _keep, data)) = with_feeds(
+        "kev_history_moves_newly_listed_findings_to_immediate",
+        &["Go", "PyPI"],
+    ) else {
         return;
     };
-    let (_keep, data) = imported(&["Go", "PyPI"], &shared);
-    let data = data.display().to_string();
     let dir = tempfile::tempdir().unwrap();
     let gomod = dir.path().join("go.mod");
     std::fs::write(
@@ -453,13 +439,12 @@ fn kev_history_moves_newly_listed_findings_to_immediate() {
 /// earlier catalog and counts the later additions as positives.
 #[test]
 fn eval_prioritize_prints_the_time_split_table() {
-    let Some(shared) =
-        patchpilot_testdata::shared_data("eval_prioritize_prints_the_time_split_table")
-    else {
+    let Some((shared, _keep, data)) = with_feeds(
+        "eval_prioritize_prints_the_time_split_table",
+        &["crates.io", "Go", "PyPI"],
+    ) else {
         return;
     };
-    let (_keep, data) = imported(&["crates.io", "Go", "PyPI"], &shared);
-    let data = data.display().to_string();
     let kev = |f: &str| {
         shared
             .join("feeds/kev/history")
@@ -516,10 +501,7 @@ fn vex_not_affected_suppresses_and_under_investigation_does_not() {
     };
     let (_keep, data) = imported(&["crates.io"], &shared);
     let data = data.display().to_string();
-    let lock = shared
-        .join("lockfiles/cargo-audit-fixtures/base64_vuln/Cargo.lock")
-        .display()
-        .to_string();
+    let lock = audit_fixture(&shared, "base64_vuln");
     let dir = tempfile::tempdir().unwrap();
     let vex = |status: &str| {
         let path = dir.path().join(format!("{status}.openvex.json"));
@@ -630,17 +612,12 @@ fn vex_not_affected_suppresses_and_under_investigation_does_not() {
 /// counted, not failing); an expired one brings it back with a warning.
 #[test]
 fn policy_exceptions_accept_until_they_expire() {
-    let Some(shared) =
-        patchpilot_testdata::shared_data("policy_exceptions_accept_until_they_expire")
+    let Some((shared, _keep, data)) =
+        with_feeds("policy_exceptions_accept_until_they_expire", &["crates.io"])
     else {
         return;
     };
-    let (_keep, data) = imported(&["crates.io"], &shared);
-    let data = data.display().to_string();
-    let lock = shared
-        .join("lockfiles/cargo-audit-fixtures/base64_vuln/Cargo.lock")
-        .display()
-        .to_string();
+    let lock = audit_fixture(&shared, "base64_vuln");
     let dir = tempfile::tempdir().unwrap();
     let policy = |expires: &str| {
         let p = dir.path().join(format!("policy-{expires}.toml"));
@@ -740,15 +717,11 @@ fn policy_exceptions_accept_until_they_expire() {
 /// a fresh one does not; 0 turns the check off.
 #[test]
 fn stale_feeds_make_scans_warn() {
-    let Some(shared) = patchpilot_testdata::shared_data("stale_feeds_make_scans_warn") else {
+    let Some((shared, _keep, data)) = with_feeds("stale_feeds_make_scans_warn", &["crates.io"])
+    else {
         return;
     };
-    let (_keep, data) = imported(&["crates.io"], &shared);
-    let data = data.display().to_string();
-    let lock = shared
-        .join("lockfiles/cargo-audit-fixtures/no_vulns/Cargo.lock")
-        .display()
-        .to_string();
+    let lock = audit_fixture(&shared, "no_vulns");
     let o = run(&["--data-dir", &data, "scan", &lock], None);
     assert!(
         !stderr(&o).contains("last updated"),

@@ -62,3 +62,21 @@ pub fn imported(feeds: &[&str], shared: &Path) -> (tempfile::TempDir, PathBuf) {
     assert!(out.status.success(), "import failed: {}", stderr(&out));
     (dir, data)
 }
+
+/// The shared data and a data dir with `feeds` imported, or `None` (skipped) without the
+/// shared data. Keep the `TempDir` alive for the test's duration.
+pub fn with_feeds(test: &str, feeds: &[&str]) -> Option<(PathBuf, tempfile::TempDir, String)> {
+    let shared = patchpilot_testdata::shared_data(test)?;
+    let (keep, data) = imported(feeds, &shared);
+    Some((shared, keep, data.display().to_string()))
+}
+
+/// A cargo-audit scenario's Cargo.lock from the shared data, as a path string.
+pub fn audit_fixture(shared: &Path, scenario: &str) -> String {
+    shared
+        .join("lockfiles/cargo-audit-fixtures")
+        .join(scenario)
+        .join("Cargo.lock")
+        .display()
+        .to_string()
+}
