@@ -284,20 +284,10 @@ fn tokenize(line: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lockfile::util::{name_versions, pairs};
 
     fn pkgs(text: &str) -> Vec<(String, String)> {
-        parse(text.as_bytes())
-            .unwrap()
-            .packages
-            .into_iter()
-            .map(|p| (p.name, p.version))
-            .collect()
-    }
-
-    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        name_versions(parse(text.as_bytes()))
     }
 
     #[test]

@@ -163,20 +163,10 @@ pub(crate) fn is_non_registry(resolved: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lockfile::util::{name_versions, pairs};
 
     fn names(data: &str) -> Vec<(String, String)> {
-        parse(data.as_bytes())
-            .unwrap()
-            .packages
-            .into_iter()
-            .map(|p| (p.name, p.version))
-            .collect()
-    }
-
-    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        name_versions(parse(data.as_bytes()))
     }
 
     #[test]

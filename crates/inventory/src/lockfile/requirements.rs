@@ -176,14 +176,10 @@ pub(crate) fn pypi_package(name: &str, version: &str) -> Package {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lockfile::util::name_versions;
 
     fn pins(text: &str) -> Vec<(String, String)> {
-        parse(text.as_bytes())
-            .unwrap()
-            .packages
-            .into_iter()
-            .map(|p| (p.name, p.version))
-            .collect()
+        name_versions(parse(text.as_bytes()))
     }
 
     #[test]

@@ -141,6 +141,25 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
     }
 }
 
+/// Test helper: the (name, version) pairs a parse produced (panics on a parse error).
+#[cfg(test)]
+pub(crate) fn name_versions(parsed: Result<Parsed, ParseError>) -> Vec<(String, String)> {
+    parsed
+        .unwrap()
+        .packages
+        .into_iter()
+        .map(|p| (p.name, p.version))
+        .collect()
+}
+
+/// Test helper: owned pairs from string literals.
+#[cfg(test)]
+pub(crate) fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+    v.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

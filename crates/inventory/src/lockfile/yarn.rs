@@ -303,14 +303,10 @@ fn parse_berry(text: &str) -> Result<Vec<Package>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lockfile::util::name_versions;
 
     fn names(data: &str) -> Vec<(String, String)> {
-        parse(data.as_bytes())
-            .unwrap()
-            .packages
-            .into_iter()
-            .map(|p| (p.name, p.version))
-            .collect()
+        name_versions(parse(data.as_bytes()))
     }
 
     #[test]
