@@ -36,6 +36,7 @@ pub struct Tool {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DatabaseInfo {
+    /// Advisories considered: those of the ecosystems the scanned inventories use.
     pub advisories: usize,
 }
 
