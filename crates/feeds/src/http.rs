@@ -65,6 +65,14 @@ pub(crate) enum Fetch {
     },
 }
 
+/// Per-request extras: headers (an API key) and statuses that mean "slow down" for this
+/// source (NVD answers 403 when a client goes over its rate limit).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Extra<'a> {
+    pub headers: &'a [(&'a str, &'a str)],
+    pub retry_on: &'a [u16],
+}
+
 pub(crate) struct Client {
     agent: ureq::Agent,
     retries: u32,
@@ -137,10 +145,23 @@ impl Client {
         known: Option<&Validators>,
         progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Fetch, FeedError> {
+        self.download_with(source, url, part, known, Extra::default(), progress)
+    }
+
+    /// [`Client::download`] with extra headers and retryable statuses.
+    pub(crate) fn download_with(
+        &self,
+        source: &str,
+        url: &str,
+        part: &Path,
+        known: Option<&Validators>,
+        extra: Extra<'_>,
+        progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<Fetch, FeedError> {
         let mut transferred = 0u64;
         let mut attempt = 0u32;
         loop {
-            match self.attempt(source, url, part, known, progress, &mut transferred) {
+            match self.attempt(source, url, part, known, extra, progress, &mut transferred) {
                 Ok(Some((validators, resumed_from))) => {
                     let _ = fs::remove_file(meta_path(part));
                     return Ok(Fetch::Complete {
@@ -177,13 +198,14 @@ impl Client {
     }
 
     /// One request. `Ok(None)` is a 304; `Ok(Some)` a complete part.
-    #[allow(clippy::type_complexity)]
+    #[allow(clippy::type_complexity, clippy::too_many_arguments)]
     fn attempt(
         &self,
         source: &str,
         url: &str,
         part: &Path,
         known: Option<&Validators>,
+        extra: Extra<'_>,
         progress: &mut dyn FnMut(Progress<'_>),
         transferred: &mut u64,
     ) -> Result<Option<(Validators, Option<u64>)>, Failure> {
@@ -204,6 +226,9 @@ impl Client {
             discard_part(part);
         }
         let mut req = self.agent.get(url);
+        for (name, value) in extra.headers {
+            req = req.set(name, value);
+        }
         if let Some((offset, if_range)) = &resume {
             req = req
                 .set("Range", &format!("bytes={offset}-"))
@@ -218,7 +243,9 @@ impl Client {
         }
         let resp = match req.call() {
             Ok(r) => r,
-            Err(ureq::Error::Status(code, _)) if code >= 500 || code == 429 => {
+            Err(ureq::Error::Status(code, _))
+                if code >= 500 || code == 429 || extra.retry_on.contains(&code) =>
+            {
                 return Err(Failure::Retry(format!("HTTP status {code}")));
             }
             Err(ureq::Error::Status(416, _)) if resume.is_some() => {

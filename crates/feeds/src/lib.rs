@@ -9,25 +9,34 @@
 //! - **CISA KEV** JSON, kept as `<data_dir>/feeds/kev.json` ([`kev_file`]).
 //! - **FIRST EPSS** CSV (gzip or plain), kept as `<data_dir>/feeds/epss.csv.gz`
 //!   ([`epss_file`]; read it with [`patchpilot_intel::parse_epss`], which sniffs gzip).
+//! - **Distro trackers** (optional): the Debian security tracker JSON and Alpine secdb files
+//!   (one per branch and repository), converted by `patchpilot-distro` and imported into the
+//!   advisory database like `feeds import` does (see `distro.rs`).
+//! - **NVD CVE API 2.0** (optional, only with an API key): pages of CVE records for the
+//!   CVSS vectors OSV lacks, fetched incrementally by `lastModified` in windows of at most
+//!   120 days under a request rate limit, merged into `<data_dir>/feeds/nvd.json`
+//!   ([`nvd_file`]; see `nvd.rs`).
 //!
 //! Every download follows the same rules (`http.rs`): conditional requests from the
 //! stored ETag / Last-Modified (a 304 transfers nothing), bounded retries with exponential
 //! backoff on 5xx, 429 and connection errors, a size cap, resume of an interrupted body
 //! with `Range` + `If-Range` into a `.part` file, and the swap into place only after the
-//! complete file passed its parser ([`patchpilot_intel::parse_kev`], `parse_epss`, the OSV
-//! parser). A bad download therefore changes nothing: the previous file and database stay
-//! byte-for-byte as they were, and the error names the URL and the reason.
+//! complete file passed its parser ([`patchpilot_intel::parse_kev`], `parse_epss`,
+//! `parse_nvd`, the OSV parser, the distro converters). A bad download therefore changes
+//! nothing: the previous file and database stay byte-for-byte as they were, and the error
+//! names the URL and the reason.
 //!
 //! What each source last served is in `<data_dir>/feeds/state.json` ([`State`]), saved
 //! after each source that succeeds; [`status`] reads it for `patchpilot feeds status`.
-//! One sync runs at a time per data directory (a lock file).
+//! One sync runs at a time per data directory (a lock file, also taken by
+//! [`import_nvd`]).
 //!
-//! Not here: distro trackers and NVD (each would be one more source function beside
-//! `sync_file` / `osv::sync_ecosystem` with its own validator), offline import (that is
-//! `patchpilot_advisory_db::import`), and drawing progress bars (the CLI, from
-//! [`Progress`]).
+//! Not here: offline import of OSV files (that is `patchpilot_advisory_db::import`), and
+//! drawing progress bars (the CLI, from [`Progress`]).
 
+mod distro;
 mod http;
+mod nvd;
 mod osv;
 mod state;
 
@@ -36,6 +45,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use http::Validators;
+pub use nvd::{import_nvd, load_nvd, nvd_windows, NvdImport};
 pub use osv::{dir_name, is_safe_id, parse_modified_ids, url_segment, ModifiedRow};
 pub use state::{load as load_state, SourceState, State, STATE_VERSION};
 
@@ -48,6 +58,25 @@ pub const DEFAULT_KEV_URL: &str =
     "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json";
 /// FIRST's current EPSS scores.
 pub const DEFAULT_EPSS_URL: &str = "https://epss.cyentia.com/epss_scores-current.csv.gz";
+/// The Debian security tracker's JSON export.
+pub const DEFAULT_DEBIAN_URL: &str = "https://security-tracker.debian.org/tracker/data/json";
+/// Alpine's secdb; files are `<base>/<branch>/<repo>.json`.
+pub const DEFAULT_ALPINE_BASE: &str = "https://secdb.alpinelinux.org";
+/// Alpine branches synced when none are configured.
+pub const DEFAULT_ALPINE_BRANCHES: [&str; 4] = ["v3.19", "v3.20", "v3.21", "v3.22"];
+/// The repositories of a branch given without one.
+pub const ALPINE_REPOS: [&str; 2] = ["main", "community"];
+/// The NVD CVE API 2.0.
+pub const DEFAULT_NVD_URL: &str = "https://services.nvd.nist.gov/rest/json/cves/2.0";
+/// NVD's limit for clients with an API key: 50 requests in a rolling 30 seconds.
+pub const NVD_RATE_WITH_KEY: RateLimit = RateLimit {
+    requests: 50,
+    per: Duration::from_secs(30),
+};
+/// NVD's largest page (`resultsPerPage`) for the CVE API.
+pub const NVD_MAX_PAGE: u32 = 2000;
+/// NVD's longest `lastModStartDate`..`lastModEndDate` range, in days.
+pub const NVD_MAX_WINDOW_DAYS: u32 = 120;
 
 /// What went wrong, naming the URL or path. One line.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +100,125 @@ pub enum FeedError {
     Import(patchpilot_advisory_db::DbError),
     #[error("feed config: {0}")]
     Config(String),
+    #[error("{}: unreadable ({reason}); delete it to rebuild it from the next sync", path.display())]
+    Corrupt { path: PathBuf, reason: String },
+}
+
+/// At most `requests` requests in any `per` (a rolling window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per: Duration,
+}
+
+/// An API key: kept out of `Debug` output, logs and error messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// `None` for an empty or blank key.
+    pub fn new(key: impl Into<String>) -> Option<ApiKey> {
+        let key = key.into().trim().to_string();
+        (!key.is_empty()).then_some(ApiKey(key))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(***)")
+    }
+}
+
+/// Alpine secdb: which files under which base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlpineConfig {
+    /// `https://secdb.alpinelinux.org` or a mirror.
+    pub base: String,
+    /// `v3.20` (its `main` and `community` repositories), `v3.20/main` (one repository,
+    /// `.json`), or `v3.20/main.yaml` (that exact file).
+    pub branches: Vec<String>,
+}
+
+impl Default for AlpineConfig {
+    fn default() -> Self {
+        AlpineConfig {
+            base: DEFAULT_ALPINE_BASE.into(),
+            branches: DEFAULT_ALPINE_BRANCHES.map(String::from).into(),
+        }
+    }
+}
+
+impl AlpineConfig {
+    /// The files to fetch, as paths under the base (`v3.20/main.json`), in order, without
+    /// duplicates; an error names a branch entry that is not a safe relative path.
+    pub fn files(&self) -> Result<Vec<String>, FeedError> {
+        let mut out: Vec<String> = Vec::new();
+        for b in &self.branches {
+            let b = b.trim().trim_matches('/');
+            let segments: Vec<&str> = b.split('/').collect();
+            let safe = |seg: &str| {
+                !seg.is_empty()
+                    && !seg.starts_with('.')
+                    && seg
+                        .bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+            };
+            if segments.len() > 2 || !segments.iter().all(|s| safe(s)) {
+                return Err(FeedError::Config(format!(
+                    "bad Alpine branch {b:?} (expected e.g. v3.20, v3.20/main or v3.20/main.json)"
+                )));
+            }
+            let files: Vec<String> = match segments.as_slice() {
+                [branch] => ALPINE_REPOS
+                    .iter()
+                    .map(|r| format!("{branch}/{r}.json"))
+                    .collect(),
+                [branch, file] if file.ends_with(".json") || file.ends_with(".yaml") => {
+                    vec![format!("{branch}/{file}")]
+                }
+                [branch, repo] => vec![format!("{branch}/{repo}.json")],
+                _ => Vec::new(),
+            };
+            for f in files {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The NVD source: enabled only with an API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NvdConfig {
+    /// The CVE API endpoint (`…/rest/json/cves/2.0`) or a mirror of it.
+    pub url: String,
+    /// Sent as the `apiKey` header.
+    pub api_key: ApiKey,
+    /// `resultsPerPage`, 1..=2000.
+    pub page_size: u32,
+    /// Requests per rolling window ([`NVD_RATE_WITH_KEY`] upstream).
+    pub rate: RateLimit,
+    /// `lastModStartDate`..`lastModEndDate` range, 1..=120 days.
+    pub window_days: u32,
+}
+
+impl NvdConfig {
+    /// NVD upstream with this key.
+    pub fn new(api_key: ApiKey) -> NvdConfig {
+        NvdConfig {
+            url: DEFAULT_NVD_URL.into(),
+            api_key,
+            page_size: NVD_MAX_PAGE,
+            rate: NVD_RATE_WITH_KEY,
+            window_days: NVD_MAX_WINDOW_DAYS,
+        }
+    }
 }
 
 /// Where to download from and how hard to try.
@@ -96,6 +244,12 @@ pub struct Config {
     pub osv_full_refresh: bool,
     /// More changed records than this are fetched as one `all.zip` instead.
     pub osv_max_incremental: usize,
+    /// The Debian security tracker JSON; `None` skips it (the default).
+    pub debian_url: Option<String>,
+    /// Alpine secdb; `None` skips it (the default).
+    pub alpine: Option<AlpineConfig>,
+    /// NVD CVE API 2.0; `None` (no API key) skips it (the default).
+    pub nvd: Option<NvdConfig>,
 }
 
 impl Default for Config {
@@ -112,6 +266,9 @@ impl Default for Config {
             max_bytes: 2 << 30,
             osv_full_refresh: false,
             osv_max_incremental: 2000,
+            debian_url: None,
+            alpine: None,
+            nvd: None,
         }
     }
 }
@@ -123,6 +280,9 @@ impl Config {
             Some(&self.osv_base),
             self.kev_url.as_ref(),
             self.epss_url.as_ref(),
+            self.debian_url.as_ref(),
+            self.alpine.as_ref().map(|a| &a.base),
+            self.nvd.as_ref().map(|n| &n.url),
         ];
         for url in urls.into_iter().flatten() {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -132,6 +292,30 @@ impl Config {
         for eco in &self.ecosystems {
             if eco.is_empty() || eco == "." || eco == ".." || eco.contains(['/', '\\']) {
                 return Err(FeedError::Config(format!("bad OSV ecosystem name {eco:?}")));
+            }
+        }
+        if let Some(a) = &self.alpine {
+            if a.files()?.is_empty() {
+                return Err(FeedError::Config("no Alpine branch to sync".into()));
+            }
+        }
+        if let Some(n) = &self.nvd {
+            if !(1..=NVD_MAX_PAGE).contains(&n.page_size) {
+                return Err(FeedError::Config(format!(
+                    "NVD page size {}: expected 1 to {NVD_MAX_PAGE}",
+                    n.page_size
+                )));
+            }
+            if !(1..=NVD_MAX_WINDOW_DAYS).contains(&n.window_days) {
+                return Err(FeedError::Config(format!(
+                    "NVD window of {} days: expected 1 to {NVD_MAX_WINDOW_DAYS}",
+                    n.window_days
+                )));
+            }
+            if n.rate.requests == 0 {
+                return Err(FeedError::Config(
+                    "NVD rate limit: at least 1 request per window".into(),
+                ));
             }
         }
         Ok(())
@@ -172,7 +356,7 @@ pub struct Outcome {
 /// One source's result.
 #[derive(Debug)]
 pub struct SourceReport {
-    /// `kev`, `epss`, `osv/<ECOSYSTEM>`.
+    /// `kev`, `epss`, `osv/<ECOSYSTEM>`, `debian`, `alpine`, `nvd`.
     pub name: String,
     pub result: Result<Outcome, FeedError>,
 }
@@ -235,6 +419,30 @@ pub fn epss_file(data_dir: &Path) -> PathBuf {
     data_dir.join(FEEDS_DIR).join("epss.csv.gz")
 }
 
+/// `<data_dir>/feeds/nvd.json`: the compact NVD store ([`patchpilot_intel::NvdStore`]).
+pub fn nvd_file(data_dir: &Path) -> PathBuf {
+    data_dir.join(FEEDS_DIR).join("nvd.json")
+}
+
+/// Take the per-data-directory sync lock (blocks while another sync holds it).
+fn lock(feeds_dir: &Path) -> Result<fs::File, FeedError> {
+    fs::create_dir_all(feeds_dir).map_err(|error| FeedError::Io {
+        path: feeds_dir.to_path_buf(),
+        error,
+    })?;
+    let lock_path = feeds_dir.join("sync.lock");
+    fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .and_then(|f| fs4::FileExt::lock(&f).map(|()| f))
+        .map_err(|error| FeedError::Io {
+            path: lock_path,
+            error,
+        })
+}
+
 fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -289,21 +497,7 @@ pub fn sync(
 ) -> Result<SyncReport, FeedError> {
     cfg.validate()?;
     let feeds_dir = data_dir.join(FEEDS_DIR);
-    fs::create_dir_all(&feeds_dir).map_err(|error| FeedError::Io {
-        path: feeds_dir.clone(),
-        error,
-    })?;
-    let lock_path = feeds_dir.join("sync.lock");
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .and_then(|f| fs4::FileExt::lock(&f).map(|()| f))
-        .map_err(|error| FeedError::Io {
-            path: lock_path,
-            error,
-        })?;
+    let lock = lock(&feeds_dir)?;
     let mut s = Syncer {
         data_dir,
         feeds_dir,
@@ -332,6 +526,27 @@ pub fn sync(
                 result,
             });
         }
+    }
+    if let Some(url) = &cfg.debian_url {
+        let result = distro::sync_debian(&mut s, url, progress);
+        report.sources.push(SourceReport {
+            name: "debian".into(),
+            result,
+        });
+    }
+    if let Some(alpine) = &cfg.alpine {
+        let result = distro::sync_alpine(&mut s, alpine, progress);
+        report.sources.push(SourceReport {
+            name: "alpine".into(),
+            result,
+        });
+    }
+    if let Some(nvd) = &cfg.nvd {
+        let result = nvd::sync_nvd(&mut s, nvd, progress);
+        report.sources.push(SourceReport {
+            name: "nvd".into(),
+            result,
+        });
     }
     drop(lock);
     Ok(report)

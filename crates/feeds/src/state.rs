@@ -21,7 +21,8 @@ pub const STATE_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub version: u32,
-    /// By source name: `kev`, `epss`, `osv/<ECOSYSTEM>`.
+    /// By source name: `kev`, `epss`, `osv/<ECOSYSTEM>`, `debian`, `alpine/<branch>/<repo>`,
+    /// `nvd`.
     pub sources: BTreeMap<String, SourceState>,
 }
 
@@ -49,6 +50,7 @@ pub struct SourceState {
     /// Records in the source: KEV entries, EPSS rows, OSV records.
     pub records: usize,
     /// OSV: the newest `modified` imported; later rows of `modified_id.csv` are fetched.
+    /// NVD: the instant the records are complete up to (the next `lastModStartDate`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub newest_modified: Option<String>,
     /// OSV: validators of the `modified_id.csv` last processed completely.

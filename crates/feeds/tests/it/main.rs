@@ -1,7 +1,9 @@
 //! Feed sync against a local HTTP server on 127.0.0.1 that serves the real files of
 //! `../shared/data/feeds` in the upstream layout, with injected faults.
 
+mod nvd;
 mod server;
+mod trackers;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

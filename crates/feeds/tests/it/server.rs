@@ -1,6 +1,7 @@
 //! A tiny HTTP/1.1 file server on 127.0.0.1:0 for feed-sync tests: ETag / If-None-Match,
 //! Last-Modified / If-Modified-Since, `Range: bytes=N-` with If-Range, OSV records served
-//! out of an `all.zip` on the fly, a log of every request, and injectable faults.
+//! out of an `all.zip` on the fly, answers computed from the query string (an API's pages),
+//! a log of every request, and injectable faults.
 //! One connection at a time, `Connection: close` on every response.
 
 use std::collections::{HashMap, VecDeque};
@@ -31,6 +32,8 @@ pub struct Hit {
     pub range: Option<String>,
     pub if_range: Option<String>,
     pub if_none_match: Option<String>,
+    /// The `apiKey` header (NVD).
+    pub api_key: Option<String>,
     /// Body bytes written.
     pub bytes: usize,
 }
@@ -42,9 +45,14 @@ struct Resource {
     last_modified: String,
 }
 
+/// Computes a body from a query string; `None` is a 404.
+pub type Handler = Arc<dyn Fn(&str) -> Option<Vec<u8>> + Send + Sync>;
+
 #[derive(Default)]
 struct Inner {
     files: HashMap<String, Resource>,
+    /// Path without query → handler of the query.
+    handlers: HashMap<String, Handler>,
     /// `/osv/<ECO>/` → an all.zip to serve `<id>.json` from.
     record_zips: HashMap<String, Arc<Vec<u8>>>,
     faults: HashMap<String, VecDeque<Fault>>,
@@ -122,12 +130,20 @@ impl Server {
         g.files.get(path).map(|r| r.etag.clone())
     }
 
+    /// Answer every request for `path` (any query) with what `handler` makes of the query.
+    pub fn handle(&self, path: &str, handler: Handler) {
+        let mut g = self.inner.lock().unwrap();
+        g.handlers.insert(path.to_string(), handler);
+    }
+
     /// Serve `<prefix><id>.json` from the entries of this zip.
     pub fn records_from(&self, prefix: &str, zip: Vec<u8>) {
         let mut g = self.inner.lock().unwrap();
         g.record_zips.insert(prefix.to_string(), Arc::new(zip));
     }
 
+    /// Queue `fault` for the next request of `path`: exactly that path and query, or any
+    /// query when `path` has none and nothing is queued for the exact one.
     pub fn fault(&self, path: &str, fault: Fault) {
         let mut g = self.inner.lock().unwrap();
         g.faults
@@ -182,10 +198,23 @@ fn handle(mut stream: TcpStream, inner: &Mutex<Inner>) -> std::io::Result<()> {
         }
     }
 
+    let (base, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
     let (fault, resource) = {
         let mut g = inner.lock().unwrap();
-        let fault = g.faults.get_mut(&path).and_then(VecDeque::pop_front);
+        let mut fault = g.faults.get_mut(&path).and_then(VecDeque::pop_front);
+        if fault.is_none() && base != path {
+            fault = g.faults.get_mut(base).and_then(VecDeque::pop_front);
+        }
         let mut resource = g.files.get(&path).cloned();
+        if resource.is_none() {
+            if let Some(h) = g.handlers.get(base).cloned() {
+                resource = h(query).map(|body| Resource {
+                    etag: etag_of(&body),
+                    body: Arc::new(body),
+                    last_modified: "Mon, 01 Jan 2024 00:00:00 GMT".into(),
+                });
+            }
+        }
         if resource.is_none() {
             let found = g.record_zips.iter().find_map(|(prefix, zip)| {
                 let id_json = path.strip_prefix(prefix.as_str())?;
@@ -206,6 +235,7 @@ fn handle(mut stream: TcpStream, inner: &Mutex<Inner>) -> std::io::Result<()> {
         range: headers.get("range").cloned(),
         if_range: headers.get("if-range").cloned(),
         if_none_match: headers.get("if-none-match").cloned(),
+        api_key: headers.get("apikey").cloned(),
         bytes: 0,
     };
     let mut drop_after = None;
@@ -265,6 +295,7 @@ fn handle(mut stream: TcpStream, inner: &Mutex<Inner>) -> std::io::Result<()> {
         200 => "OK",
         206 => "Partial Content",
         304 => "Not Modified",
+        403 => "Forbidden",
         404 => "Not Found",
         416 => "Range Not Satisfiable",
         503 => "Service Unavailable",
