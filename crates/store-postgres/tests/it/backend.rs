@@ -1,0 +1,306 @@
+//! PostgreSQL-only tests: tampering, replicas, reconnecting, URLs.
+
+use super::*;
+use patchpilot_store::{Error, JobState, NewAsset, NewJob};
+use std::collections::HashMap;
+
+/// Seed the log, let `tamper` edit it directly (as someone with database access would,
+/// disabling the append-only trigger first), and verify the chain.
+async fn tampered(case: &str, tamper: &[&str]) -> Option<audit::Verification> {
+    let schema = Schema::create(case).await?;
+    let store = PgStore::connect(&schema.url()).await.unwrap();
+    conformance::seed_audit(&store).await;
+    let mut c = schema.raw().await;
+    for sql in ["ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"]
+        .iter()
+        .chain(tamper)
+    {
+        sqlx::query(sql)
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    c.close().await.ok();
+    let v = conformance::verify_store(&store).await;
+    store.close().await;
+    Some(v)
+}
+
+#[tokio::test]
+async fn tamper_edited_record_is_found() {
+    let Some(v) = tampered(
+        "tamper_edited",
+        &["UPDATE audit_log SET after = '{\"tier\":4}' WHERE seq = 3"],
+    )
+    .await
+    else {
+        return;
+    };
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.seq == 3 && p.reason.contains("edited")),
+        "{:?}",
+        v.problems
+    );
+    let v = tampered(
+        "tamper_edited_actor",
+        &["UPDATE audit_log SET principal = 'token:999' WHERE seq = 2"],
+    )
+    .await
+    .unwrap();
+    assert!(v.problems.iter().any(|p| p.seq == 2), "{:?}", v.problems);
+}
+
+#[tokio::test]
+async fn tamper_deleted_record_is_found() {
+    let Some(v) = tampered("tamper_deleted", &["DELETE FROM audit_log WHERE seq = 3"]).await else {
+        return;
+    };
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.seq == 4 && p.reason.contains("missing")),
+        "{:?}",
+        v.problems
+    );
+}
+
+#[tokio::test]
+async fn tamper_swapped_records_are_found() {
+    let Some(v) = tampered(
+        "tamper_swapped",
+        &[
+            "UPDATE audit_log SET seq = -1 WHERE seq = 2",
+            "UPDATE audit_log SET seq = 2 WHERE seq = 3",
+            "UPDATE audit_log SET seq = 3 WHERE seq = -1",
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    assert!(!v.ok());
+    assert!(
+        v.problems.iter().any(|p| p.reason.contains("link")),
+        "{:?}",
+        v.problems
+    );
+}
+
+#[tokio::test]
+async fn tamper_cut_tail_is_found_by_the_next_append() {
+    let Some(schema) = Schema::create("tamper_cut_tail").await else {
+        return;
+    };
+    let store = PgStore::connect(&schema.url()).await.unwrap();
+    let last = conformance::seed_audit(&store).await.last().unwrap().seq;
+    let mut c = schema.raw().await;
+    sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = $1")
+        .bind(last)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    assert!(
+        conformance::verify_store(&store).await.ok(),
+        "a cut tail alone still links"
+    );
+    store
+        .create_asset(NewAsset::named("after-cut"), T0, &conformance::admin())
+        .await
+        .unwrap();
+    let v = conformance::verify_store(&store).await;
+    assert!(
+        v.problems.iter().any(|p| p.reason.contains("missing")),
+        "{:?}",
+        v.problems
+    );
+}
+
+#[tokio::test]
+async fn audit_log_is_append_only() {
+    let Some(schema) = Schema::create("append_only").await else {
+        return;
+    };
+    let store = PgStore::connect(&schema.url()).await.unwrap();
+    conformance::seed_audit(&store).await;
+    let mut c = schema.raw().await;
+    for sql in [
+        "UPDATE audit_log SET action = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+        "TRUNCATE audit_log",
+    ] {
+        let e = sqlx::query(sql).execute(&mut c).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn notice_from_one_instance_reaches_another() {
+    let Some(schema) = Schema::create("notice_cross_instance").await else {
+        return;
+    };
+    let a: Arc<dyn Store> = Arc::new(PgStore::connect(&schema.url()).await.unwrap());
+    let b: Arc<dyn Store> = Arc::new(PgStore::connect(&schema.url()).await.unwrap());
+    conformance::notice_reaches_other_instance(a.clone(), b.clone()).await;
+    conformance::notice_reaches_other_instance(b, a).await;
+}
+
+#[tokio::test]
+async fn notices_stay_within_their_schema() {
+    let Some(s1) = Schema::create("notice_isolation_1").await else {
+        return;
+    };
+    let s2 = Schema::create("notice_isolation_2").await.unwrap();
+    let a = PgStore::connect(&s1.url()).await.unwrap();
+    let b = PgStore::connect(&s2.url()).await.unwrap();
+    let mut rx_b = b.subscribe();
+    let mut rx_a = a.subscribe();
+    let x = a
+        .create_asset(NewAsset::named("x"), T0, &conformance::admin())
+        .await
+        .unwrap();
+    a.enqueue_job(
+        NewJob {
+            asset_id: x.id,
+            kind: "rescan".into(),
+            payload: serde_json::json!({}),
+        },
+        T0,
+        &conformance::admin(),
+    )
+    .await
+    .unwrap();
+    // Once a has heard its own notice, b (listening as long) would have heard it too.
+    let got = tokio::time::timeout(std::time::Duration::from_secs(20), rx_a.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, patchpilot_store::Notice::JobQueued { asset_id: x.id });
+    let y = b
+        .create_asset(NewAsset::named("y"), T0, &conformance::admin())
+        .await
+        .unwrap();
+    b.enqueue_job(
+        NewJob {
+            asset_id: y.id,
+            kind: "rescan".into(),
+            payload: serde_json::json!({}),
+        },
+        T0,
+        &conformance::admin(),
+    )
+    .await
+    .unwrap();
+    let got = tokio::time::timeout(std::time::Duration::from_secs(20), rx_b.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got,
+        patchpilot_store::Notice::JobQueued { asset_id: y.id },
+        "b hears only its own schema"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_never_claim_the_same_job() {
+    let Some(schema) = Schema::create("replicas_claim").await else {
+        return;
+    };
+    let a: Arc<dyn Store> = Arc::new(PgStore::connect(&schema.url()).await.unwrap());
+    let b: Arc<dyn Store> = Arc::new(PgStore::connect(&schema.url()).await.unwrap());
+    let x = a
+        .create_asset(NewAsset::named("x"), T0, &conformance::admin())
+        .await
+        .unwrap();
+    for i in 0..200 {
+        let s = if i % 2 == 0 { &a } else { &b };
+        s.enqueue_job(
+            NewJob {
+                asset_id: x.id,
+                kind: format!("j{i}"),
+                payload: serde_json::json!({}),
+            },
+            T0,
+            &conformance::admin(),
+        )
+        .await
+        .unwrap();
+    }
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = s
+                        .claim_jobs(x.id, 2, T0, T0.plus_secs(600))
+                        .await
+                        .expect("claim");
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|j| j.id));
+                }
+            })
+        })
+        .collect();
+    let mut seen: HashMap<i64, u32> = HashMap::new();
+    for t in tasks {
+        for id in t.await.unwrap() {
+            *seen.entry(id).or_default() += 1;
+        }
+    }
+    assert_eq!(seen.len(), 200, "no job lost");
+    assert!(seen.values().all(|n| *n == 1), "no job claimed twice");
+    assert!(a
+        .list_jobs(Some(x.id), 1000)
+        .await
+        .unwrap()
+        .iter()
+        .all(|j| j.state == JobState::Claimed));
+    let v = conformance::verify_store(&*b).await;
+    assert!(v.ok(), "one chain across replicas: {:?}", v.problems);
+}
+
+#[tokio::test]
+async fn reconnect_runs_migrations_idempotently() {
+    let Some(schema) = Schema::create("reconnect").await else {
+        return;
+    };
+    let a = PgStore::connect(&schema.url()).await.unwrap();
+    let x = a
+        .create_asset(NewAsset::named("keep"), T0, &conformance::admin())
+        .await
+        .unwrap();
+    a.close().await;
+    drop(a);
+    let url = schema.url();
+    let (b, c) = tokio::join!(PgStore::connect(&url), PgStore::connect(&url));
+    let (b, _c) = (b.unwrap(), c.unwrap());
+    assert_eq!(b.get_asset(x.id).await.unwrap(), Some(x));
+    assert!(conformance::verify_store(&b).await.ok());
+}
+
+#[tokio::test]
+async fn bad_urls_are_clear_errors() {
+    assert!(matches!(
+        PgStore::connect("sqlite://x.db").await,
+        Err(Error::Invalid(_))
+    ));
+    // Nothing listens on port 1.
+    let r = PgStore::connect_with(
+        "postgres://nobody@127.0.0.1:1/none",
+        patchpilot_store_postgres::PgOptions {
+            acquire_timeout: std::time::Duration::from_secs(2),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(matches!(r, Err(Error::Backend(_))), "{r:?}");
+}

@@ -1,0 +1,374 @@
+//! Encodings both backends share, so a row written by one reads back the same way in the
+//! other and the rules (limits, package identity, the snapshot blob format) live once.
+//! Pure functions; no database types.
+
+use crate::{Environment, Error, Exposure, FindingFilter, PackageRow, Result, Sensitivity};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// `FindingFilter::limit` when absent.
+pub const FINDING_LIMIT_DEFAULT: u32 = 1000;
+/// The most any list call returns at once.
+pub const LIST_LIMIT_MAX: u32 = 10_000;
+
+/// The effective limit of a finding query.
+pub fn finding_limit(f: &FindingFilter) -> u32 {
+    f.limit.unwrap_or(FINDING_LIMIT_DEFAULT).min(LIST_LIMIT_MAX)
+}
+
+/// A caller's list limit, capped.
+pub fn list_limit(limit: u32) -> u32 {
+    limit.min(LIST_LIMIT_MAX)
+}
+
+pub fn environment_str(e: Environment) -> &'static str {
+    match e {
+        Environment::Cloud => "cloud",
+        Environment::OnPrem => "on-prem",
+        Environment::Edge => "edge",
+    }
+}
+
+pub fn parse_environment(s: &str) -> Result<Environment> {
+    Ok(match s {
+        "cloud" => Environment::Cloud,
+        "on-prem" => Environment::OnPrem,
+        "edge" => Environment::Edge,
+        _ => return Err(corrupt("environment", s)),
+    })
+}
+
+pub fn exposure_str(e: Exposure) -> &'static str {
+    match e {
+        Exposure::InternetFacing => "internet-facing",
+        Exposure::Internal => "internal",
+        Exposure::Isolated => "isolated",
+    }
+}
+
+pub fn parse_exposure(s: &str) -> Result<Exposure> {
+    Ok(match s {
+        "internet-facing" => Exposure::InternetFacing,
+        "internal" => Exposure::Internal,
+        "isolated" => Exposure::Isolated,
+        _ => return Err(corrupt("exposure", s)),
+    })
+}
+
+pub fn sensitivity_str(s: Sensitivity) -> &'static str {
+    match s {
+        Sensitivity::Low => "low",
+        Sensitivity::Medium => "medium",
+        Sensitivity::High => "high",
+    }
+}
+
+pub fn parse_sensitivity(s: &str) -> Result<Sensitivity> {
+    Ok(match s {
+        "low" => Sensitivity::Low,
+        "medium" => Sensitivity::Medium,
+        "high" => Sensitivity::High,
+        _ => return Err(corrupt("sensitivity", s)),
+    })
+}
+
+pub fn parse_role(s: &str) -> Result<crate::Role> {
+    crate::Role::parse(s).ok_or_else(|| corrupt("role", s))
+}
+
+pub fn parse_finding_state(s: &str) -> Result<crate::FindingState> {
+    crate::FindingState::parse(s).ok_or_else(|| corrupt("finding state", s))
+}
+
+pub fn parse_job_state(s: &str) -> Result<crate::JobState> {
+    crate::JobState::parse(s).ok_or_else(|| corrupt("job state", s))
+}
+
+/// A stored value this code did not write (a hand-edited row, a newer schema).
+pub fn corrupt(what: &str, value: &str) -> Error {
+    Error::Backend(format!("stored {what} {value:?} is not recognized"))
+}
+
+/// JSON text of a list of strings (tags, fixed versions).
+pub fn strings_json(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn parse_strings(s: &str) -> Result<Vec<String>> {
+    serde_json::from_str(s).map_err(|e| Error::Backend(format!("stored string list: {e}")))
+}
+
+pub fn json_text(v: &serde_json::Value) -> String {
+    v.to_string()
+}
+
+pub fn parse_json(s: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(s).map_err(|e| Error::Backend(format!("stored JSON: {e}")))
+}
+
+/// A package's identity within one asset's current set: the first 8 bytes of SHA-256
+/// over every field (length-prefixed, `None` distinct from empty). Two rows are the same
+/// package exactly when every field is equal; a collision among one asset's packages
+/// has probability ~n²/2⁶⁵, negligible for any real inventory.
+pub fn package_key(p: &PackageRow) -> i64 {
+    let mut h = Sha256::new();
+    let mut field = |v: Option<&str>| match v {
+        None => h.update([0u8]),
+        Some(s) => {
+            h.update([1u8]);
+            h.update((s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+    };
+    field(Some(&p.ecosystem));
+    field(Some(&p.name));
+    field(Some(&p.version));
+    field(p.release.as_deref());
+    field(p.source_name.as_deref());
+    field(p.source_version.as_deref());
+    field(p.purl.as_deref());
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    i64::from_le_bytes(b)
+}
+
+/// The name a package is matched under (`PackageRow::key().name`) without cloning.
+pub fn match_name(p: &PackageRow) -> &str {
+    p.source_name.as_deref().unwrap_or(&p.name)
+}
+
+#[derive(Serialize)]
+struct CompactRef<'a>(
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+#[derive(Deserialize)]
+struct CompactOwned(
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// A snapshot's package list as stored: a JSON array of 7-element arrays (ecosystem,
+/// name, version, release, source name, source version, purl), about half the size of
+/// the object form. Order is kept.
+pub fn encode_packages(packages: &[PackageRow]) -> String {
+    let rows: Vec<CompactRef<'_>> = packages
+        .iter()
+        .map(|p| {
+            CompactRef(
+                &p.ecosystem,
+                &p.name,
+                &p.version,
+                p.release.as_deref(),
+                p.source_name.as_deref(),
+                p.source_version.as_deref(),
+                p.purl.as_deref(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
+}
+
+pub fn decode_packages(body: &str) -> Result<Vec<PackageRow>> {
+    let rows: Vec<CompactOwned> = serde_json::from_str(body)
+        .map_err(|e| Error::Backend(format!("stored snapshot packages: {e}")))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PackageRow {
+            ecosystem: r.0,
+            name: r.1,
+            version: r.2,
+            release: r.3,
+            source_name: r.4,
+            source_version: r.5,
+            purl: r.6,
+        })
+        .collect())
+}
+
+/// SHA-256 hex of a stored blob: snapshots with identical package lists share one blob.
+/// Computed here rather than trusting the caller's `content_hash`, so a wrong hash can
+/// never make one asset's history show another's packages.
+pub fn blob_hash(body: &str) -> String {
+    hex::encode(Sha256::digest(body.as_bytes()))
+}
+
+/// `Some("")` clears an optional text field in a patch.
+pub fn patch_text(v: Option<String>) -> Option<Option<String>> {
+    v.map(|s| if s.is_empty() { None } else { Some(s) })
+}
+
+/// Check a hand-set finding state and normalize its reason: `accepted` and `suppressed`
+/// need one, `open` may carry one, `fixed` is never set by hand (inventories and feeds
+/// close findings).
+pub fn check_finding_transition(
+    state: crate::FindingState,
+    reason: Option<String>,
+) -> Result<Option<String>> {
+    let reason = reason.filter(|r| !r.trim().is_empty());
+    match state {
+        crate::FindingState::Fixed => Err(Error::Invalid(
+            "a finding is fixed by an inventory or feed change, not by hand".into(),
+        )),
+        crate::FindingState::Accepted | crate::FindingState::Suppressed if reason.is_none() => Err(
+            Error::Invalid(format!("a {} finding needs a reason", state.as_str())),
+        ),
+        _ => Ok(reason),
+    }
+}
+
+/// Decide a `finish_job` against the stored job: `Ok(true)` when it is already finished
+/// with this same result (nothing to do), `Ok(false)` when it may be finished now.
+pub fn check_finish(job: &crate::Job, asset_id: i64, result: &crate::JobResult) -> Result<bool> {
+    use crate::JobState;
+    if job.asset_id != asset_id {
+        return Err(Error::Conflict(format!(
+            "job {} belongs to another asset",
+            job.id
+        )));
+    }
+    match job.state {
+        JobState::Claimed => Ok(false),
+        JobState::Queued => Err(Error::Conflict(format!("job {} is not claimed", job.id))),
+        JobState::Succeeded | JobState::Failed => {
+            if job.result.as_ref() == Some(result) {
+                Ok(true)
+            } else {
+                Err(Error::Conflict(format!(
+                    "job {} already finished with another result",
+                    job.id
+                )))
+            }
+        }
+    }
+}
+
+/// The actor of a job claim: `claim_jobs` takes no actor, and only the asset's own agent
+/// claims its jobs, so the record names the asset (`asset:<id>`, role agent).
+pub fn agent_actor(asset_id: i64) -> crate::Actor {
+    crate::Actor {
+        principal: format!("asset:{asset_id}"),
+        role: crate::Role::Agent,
+    }
+}
+
+/// The one audit record of a claim that took `jobs` (as they are after the claim).
+pub fn claim_entry(
+    asset_id: i64,
+    jobs: &[crate::Job],
+    now: crate::Ts,
+    lease_until: crate::Ts,
+) -> crate::audit::Entry {
+    let before: Vec<serde_json::Value> = jobs
+        .iter()
+        .map(|j| {
+            let was = if j.attempts > 1 { "claimed" } else { "queued" };
+            serde_json::json!({ "id": j.id, "state": was, "attempts": j.attempts.saturating_sub(1) })
+        })
+        .collect();
+    let after: Vec<serde_json::Value> = jobs
+        .iter()
+        .map(|j| serde_json::json!({ "id": j.id, "state": "claimed", "attempts": j.attempts }))
+        .collect();
+    crate::audit::Entry::new(
+        now,
+        &agent_actor(asset_id),
+        "job.claim",
+        format!("asset:{asset_id}"),
+        Some(&serde_json::json!({ "jobs": before })),
+        Some(&serde_json::json!({ "jobs": after, "lease_until": lease_until })),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pkg(name: &str, release: Option<&str>) -> PackageRow {
+        PackageRow {
+            ecosystem: "Debian".into(),
+            name: name.into(),
+            version: "1.0".into(),
+            release: release.map(Into::into),
+            source_name: None,
+            source_version: None,
+            purl: None,
+        }
+    }
+
+    #[test]
+    fn package_blob_round_trips() {
+        let v = vec![pkg("a", None), pkg("b", Some("12")), pkg("", Some(""))];
+        assert_eq!(decode_packages(&encode_packages(&v)).unwrap(), v);
+        assert_eq!(decode_packages("[]").unwrap(), vec![]);
+        assert!(decode_packages("{").is_err());
+    }
+
+    #[test]
+    fn package_key_tells_none_from_empty() {
+        assert_ne!(
+            package_key(&pkg("a", None)),
+            package_key(&pkg("a", Some("")))
+        );
+        assert_eq!(package_key(&pkg("a", None)), package_key(&pkg("a", None)));
+        // Field boundaries matter: ("ab","") differs from ("a","b").
+        let mut x = pkg("ab", None);
+        x.version = String::new();
+        let mut y = pkg("a", None);
+        y.version = "b".into();
+        assert_ne!(package_key(&x), package_key(&y));
+    }
+
+    #[test]
+    fn enums_round_trip_as_serde_spells_them() {
+        for e in [Environment::Cloud, Environment::OnPrem, Environment::Edge] {
+            assert_eq!(parse_environment(environment_str(e)).unwrap(), e);
+            assert_eq!(
+                serde_json::to_string(&e).unwrap(),
+                format!("\"{}\"", environment_str(e))
+            );
+        }
+        for e in [
+            Exposure::InternetFacing,
+            Exposure::Internal,
+            Exposure::Isolated,
+        ] {
+            assert_eq!(parse_exposure(exposure_str(e)).unwrap(), e);
+            assert_eq!(
+                serde_json::to_string(&e).unwrap(),
+                format!("\"{}\"", exposure_str(e))
+            );
+        }
+        for s in [Sensitivity::Low, Sensitivity::Medium, Sensitivity::High] {
+            assert_eq!(parse_sensitivity(sensitivity_str(s)).unwrap(), s);
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", sensitivity_str(s))
+            );
+        }
+        assert!(parse_environment("moon").is_err());
+    }
+
+    #[test]
+    fn limits_are_capped() {
+        assert_eq!(finding_limit(&FindingFilter::default()), 1000);
+        let f = FindingFilter {
+            limit: Some(50_000),
+            ..Default::default()
+        };
+        assert_eq!(finding_limit(&f), 10_000);
+        assert_eq!(list_limit(7), 7);
+    }
+}

@@ -1,0 +1,2434 @@
+//! The conformance suite every [`Store`] backend passes, against a real database.
+//!
+//! Each case is a `pub async fn case(store: Arc<dyn Store>)` that expects an empty
+//! database and panics on a violation. A backend's `tests/it` runs all of them with
+//! [`conformance_suite!`](crate::conformance_suite), giving each case a fresh database
+//! (a new SQLite file, a new PostgreSQL schema). Things only a backend can do — tamper
+//! with rows behind the store's back, open a second instance on the same database — are
+//! in the backend's own tests, using the helpers here ([`seed_audit`], [`verify_store`],
+//! [`notice_reaches_other_instance`]).
+//!
+//! Conventions the cases pin down beyond the trait's doc comments:
+//! - A call that changes nothing (revoking a revoked token, finishing a job again with
+//!   the same result, finding changes that were all applied already, a claim that finds
+//!   no job) writes no audit record; every call that changes state writes exactly one.
+//! - `claim_jobs` records the asset's agent (`asset:<id>`, role agent) as the actor, and
+//!   `enroll` the enrolment token (`token:<id>`, role enroll).
+//! - Findings: at most one live (not fixed) row per (asset, ecosystem, package name,
+//!   version, advisory); opening one that is live is a no-op, not an error.
+
+use crate::audit::{self, Record};
+use crate::*;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Generate one `#[tokio::test]` per conformance case, in a module `suite`.
+///
+/// `$fixture` names an `async fn(case: &str) -> Option<(Arc<dyn Store>, G)>` in the
+/// calling module: it returns a store on a fresh, empty database and a guard dropped
+/// after the case (to delete the database), or `None` to skip (after saying why).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($fixture:ident) => {
+        $crate::conformance_suite!(@cases $fixture;
+            ping_and_backend,
+            tokens_create_lookup_revoke,
+            tokens_expiry_and_binding,
+            enroll_is_one_time,
+            enroll_rejects_unusable_tokens,
+            enroll_concurrently_only_once,
+            assets_create_conflict_invalid,
+            assets_update,
+            assets_list_paging,
+            heartbeat_updates_last_seen,
+            inventory_first_snapshot,
+            inventory_diff_applied,
+            inventory_large_diff,
+            inventory_tolerates_redundant_added,
+            inventory_duplicate_writes_nothing,
+            inventory_stale_writes_nothing,
+            inventory_rejects_bad_input,
+            inventory_findings_lifecycle,
+            findings_filter_and_paging,
+            set_finding_state_rules,
+            packages_named_and_findings_on,
+            apply_finding_changes_counts,
+            feed_state_round_trip,
+            jobs_enqueue_claim_finish,
+            jobs_lease_expiry_reclaim,
+            jobs_finish_rules,
+            jobs_concurrent_claimers_never_share,
+            subscribe_receives_job_queued,
+            audit_every_change_writes_one_record,
+            concurrent_writers_all_succeed,
+            unusual_text_round_trips_or_is_invalid,
+        );
+    };
+    (@cases $fixture:ident; $($case:ident),* $(,)?) => {
+        mod suite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some((store, _guard)) = super::$fixture(stringify!($case)).await else {
+                        return;
+                    };
+                    $crate::conformance::$case(store).await;
+                }
+            )*
+        }
+    };
+}
+
+// ---------------------------------------------------------------------- helpers
+
+/// A fixed clock so records are reproducible.
+pub const T0: Ts = Ts(1_700_000_000_000);
+
+pub fn admin() -> Actor {
+    Actor {
+        principal: "token:1".into(),
+        role: Role::Admin,
+    }
+}
+
+fn operator() -> Actor {
+    Actor {
+        principal: "token:2".into(),
+        role: Role::Operator,
+    }
+}
+
+pub fn pkg(ecosystem: &str, name: &str, version: &str) -> PackageRow {
+    PackageRow {
+        ecosystem: ecosystem.into(),
+        name: name.into(),
+        version: version.into(),
+        release: None,
+        source_name: None,
+        source_version: None,
+        purl: None,
+    }
+}
+
+/// `n` distinct Debian-like packages; every 7th has a source package, every 5th a purl.
+pub fn packages(n: usize, version: &str) -> Vec<PackageRow> {
+    (0..n)
+        .map(|i| {
+            let mut p = pkg("Debian", &format!("pkg-{i:05}"), version);
+            p.release = Some("12".into());
+            if i % 7 == 0 {
+                p.source_name = Some(format!("src-{:05}", i / 7));
+                p.source_version = Some(version.into());
+            }
+            if i % 5 == 0 {
+                p.purl = Some(format!(
+                    "pkg:deb/debian/pkg-{i:05}@{version}?distro=debian-12"
+                ));
+            }
+            p
+        })
+        .collect()
+}
+
+/// An inventory change from `prev` to `next` (added/removed by set difference).
+pub fn change(
+    asset_id: i64,
+    key: &str,
+    expected_previous: Option<i64>,
+    prev: &[PackageRow],
+    next: &[PackageRow],
+    at: Ts,
+) -> InventoryChange {
+    let p: BTreeSet<&PackageRow> = prev.iter().collect();
+    let n: BTreeSet<&PackageRow> = next.iter().collect();
+    InventoryChange {
+        asset_id,
+        idempotency_key: key.into(),
+        expected_previous,
+        collected_at: at,
+        received_at: at,
+        source: "host".into(),
+        content_hash: codec::blob_hash(&codec::encode_packages(next)),
+        packages: next.to_vec(),
+        added: n.difference(&p).map(|x| (*x).clone()).collect(),
+        removed: p.difference(&n).map(|x| (*x).clone()).collect(),
+        open: Vec::new(),
+        fix: Vec::new(),
+    }
+}
+
+pub fn new_finding(asset_id: i64, p: &PackageRow, advisory: &str, at: Ts) -> NewFinding {
+    NewFinding {
+        asset_id,
+        package: p.clone(),
+        advisory_id: advisory.into(),
+        fixed_versions: vec!["9.9".into()],
+        severity: Some("HIGH".into()),
+        first_seen: at,
+    }
+}
+
+fn sorted(mut v: Vec<PackageRow>) -> Vec<PackageRow> {
+    v.sort();
+    v
+}
+
+fn secret_hash(s: &str) -> TokenHash {
+    TokenHash::of_secret(s)
+}
+
+fn new_token(name: &str, role: Role, secret: &str) -> NewToken {
+    NewToken {
+        name: name.into(),
+        role,
+        hash: secret_hash(secret),
+        created_at: T0,
+        expires_at: None,
+        asset_id: None,
+    }
+}
+
+#[track_caller]
+fn assert_err<T: std::fmt::Debug>(r: Result<T>, want: &str) {
+    let got = match &r {
+        Err(Error::NotFound(_)) => "NotFound",
+        Err(Error::Conflict(_)) => "Conflict",
+        Err(Error::Invalid(_)) => "Invalid",
+        Err(Error::Backend(_)) => "Backend",
+        Ok(_) => "Ok",
+    };
+    assert_eq!(got, want, "expected {want}, got {r:?}");
+}
+
+/// Every audit record, in `seq` order.
+pub async fn all_records(store: &dyn Store) -> Vec<Record> {
+    let mut out: Vec<Record> = Vec::new();
+    loop {
+        let after = out.last().map_or(0, |r| r.seq);
+        let page = store
+            .audit_records(after, 1000)
+            .await
+            .expect("audit_records");
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+/// Verify the whole chain as the store returns it.
+pub async fn verify_store(store: &dyn Store) -> audit::Verification {
+    audit::verify(&all_records(store).await, None)
+}
+
+async fn assert_chain_ok(store: &dyn Store) {
+    let v = verify_store(store).await;
+    assert!(v.ok(), "audit chain broken: {:?}", v.problems);
+}
+
+/// Assert that exactly one record was appended since `before` records, and return it.
+async fn one_new_record(store: &dyn Store, before: usize, action: &str, target: &str) -> Record {
+    let all = all_records(store).await;
+    assert_eq!(
+        all.len(),
+        before + 1,
+        "{action} must write exactly one audit record"
+    );
+    let r = all.last().cloned().expect("a record");
+    assert_eq!(r.action, action);
+    assert_eq!(r.target, target);
+    r
+}
+
+async fn count_records(store: &dyn Store) -> usize {
+    all_records(store).await.len()
+}
+
+async fn asset(store: &dyn Store, name: &str) -> Asset {
+    store
+        .create_asset(NewAsset::named(name), T0, &admin())
+        .await
+        .expect("create_asset")
+}
+
+/// Write a few records of different kinds (for the backends' tamper tests); returns them.
+pub async fn seed_audit(store: &dyn Store) -> Vec<Record> {
+    let a = asset(store, "seed-1").await;
+    asset(store, "seed-2").await;
+    store
+        .update_asset(
+            a.id,
+            AssetPatch {
+                tier: Some(1),
+                ..Default::default()
+            },
+            T0.plus_secs(1),
+            &admin(),
+        )
+        .await
+        .expect("update");
+    store
+        .create_token(new_token("seed", Role::Auditor, "seed"), &admin())
+        .await
+        .expect("token");
+    store
+        .enqueue_job(
+            NewJob {
+                asset_id: a.id,
+                kind: "rescan".into(),
+                payload: serde_json::json!({}),
+            },
+            T0,
+            &admin(),
+        )
+        .await
+        .expect("job");
+    store
+        .set_feed_state(
+            FeedState {
+                name: "osv".into(),
+                state: serde_json::json!({"n": 1}),
+                updated_at: T0,
+            },
+            &admin(),
+        )
+        .await
+        .expect("feed");
+    let all = all_records(store).await;
+    assert!(all.len() >= 6);
+    assert!(audit::verify(&all, None).ok());
+    all
+}
+
+/// A notice published through `publisher` reaches a subscriber of `listener`: on
+/// PostgreSQL two store instances on one database (two replicas); on SQLite the same one.
+pub async fn notice_reaches_other_instance(publisher: Arc<dyn Store>, listener: Arc<dyn Store>) {
+    let mut rx = listener.subscribe();
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let a = asset(&*publisher, &format!("notice-target-{}-{n}", Ts::now().0)).await;
+    publisher
+        .enqueue_job(
+            NewJob {
+                asset_id: a.id,
+                kind: "rescan".into(),
+                payload: serde_json::json!({}),
+            },
+            T0,
+            &admin(),
+        )
+        .await
+        .expect("enqueue");
+    let want = Notice::JobQueued { asset_id: a.id };
+    wait_for_notice(&mut rx, &want).await;
+}
+
+async fn wait_for_notice(rx: &mut tokio::sync::broadcast::Receiver<Notice>, want: &Notice) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Err(_) => panic!("no {want:?} notice within 20 s"),
+            Ok(Ok(n)) if &n == want => return,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(e)) => panic!("notice channel closed: {e}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------- tokens
+
+pub async fn ping_and_backend(store: Arc<dyn Store>) {
+    store.ping().await.expect("ping");
+    let _ = store.backend();
+    assert_eq!(store.count_tokens().await.unwrap(), 0);
+    assert!(store.list_tokens().await.unwrap().is_empty());
+    assert!(store.list_assets(0, 100).await.unwrap().is_empty());
+    assert!(store.audit_records(0, 100).await.unwrap().is_empty());
+    assert!(verify_store(&*store).await.ok());
+}
+
+pub async fn tokens_create_lookup_revoke(store: Arc<dyn Store>) {
+    let t = store
+        .create_token(new_token("ops", Role::Operator, "s1"), &admin())
+        .await
+        .unwrap();
+    assert_eq!(t.name, "ops");
+    assert_eq!(t.role, Role::Operator);
+    assert_eq!(t.created_at, T0);
+    assert!(t.revoked_at.is_none() && t.used_at.is_none() && t.expires_at.is_none());
+    let r = one_new_record(&*store, 0, "token.create", &format!("token:{}", t.id)).await;
+    assert_eq!(r.actor, admin());
+    assert!(r.before.is_none());
+    assert!(r.after.as_deref().unwrap().contains("\"ops\""));
+    assert!(
+        !r.after.as_deref().unwrap().contains(&secret_hash("s1").0),
+        "no hash in the log"
+    );
+
+    assert_eq!(
+        store.token_by_hash(&secret_hash("s1")).await.unwrap(),
+        Some(t.clone())
+    );
+    assert_eq!(
+        store.token_by_hash(&secret_hash("nope")).await.unwrap(),
+        None
+    );
+    assert_eq!(store.count_tokens().await.unwrap(), 1);
+
+    assert_err(
+        store
+            .create_token(new_token("dup", Role::Admin, "s1"), &admin())
+            .await,
+        "Conflict",
+    );
+    assert_eq!(store.count_tokens().await.unwrap(), 1);
+    assert_eq!(count_records(&*store).await, 1);
+
+    let t2 = store
+        .create_token(new_token("aud", Role::Auditor, "s2"), &admin())
+        .await
+        .unwrap();
+    assert!(t2.id > t.id);
+    let list = store.list_tokens().await.unwrap();
+    assert_eq!(
+        list.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![t.id, t2.id]
+    );
+
+    let now = T0.plus_secs(60);
+    assert!(store.revoke_token(t.id, now, &operator()).await.unwrap());
+    let r = one_new_record(&*store, 2, "token.revoke", &format!("token:{}", t.id)).await;
+    assert_eq!(r.actor, operator());
+    assert!(r.before.is_some() && r.after.is_some());
+    assert_ne!(r.before, r.after);
+    let revoked = store
+        .token_by_hash(&secret_hash("s1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(revoked.revoked_at, Some(now));
+    assert!(!revoked.usable_at(now));
+    assert!(!store
+        .revoke_token(t.id, now.plus_secs(1), &admin())
+        .await
+        .unwrap());
+    assert_eq!(
+        count_records(&*store).await,
+        3,
+        "revoking twice changes nothing"
+    );
+    assert_err(store.revoke_token(9999, now, &admin()).await, "NotFound");
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn tokens_expiry_and_binding(store: Arc<dyn Store>) {
+    let mut nt = new_token("short", Role::Admin, "exp");
+    nt.expires_at = Some(T0.plus_secs(10));
+    store.create_token(nt, &admin()).await.unwrap();
+    let t = store.token_by_hash(&t_hash("exp")).await.unwrap().unwrap();
+    assert_eq!(t.expires_at, Some(T0.plus_secs(10)));
+    assert!(t.usable_at(T0.plus_secs(9)));
+    assert!(!t.usable_at(T0.plus_secs(10)));
+
+    let mut bound = new_token("agent", Role::Agent, "ag");
+    bound.asset_id = Some(424242);
+    assert_err(
+        store.create_token(bound.clone(), &admin()).await,
+        "NotFound",
+    );
+    let a = asset(&*store, "host-a").await;
+    bound.asset_id = Some(a.id);
+    let t = store.create_token(bound, &admin()).await.unwrap();
+    assert_eq!(t.asset_id, Some(a.id));
+    assert_eq!(
+        store
+            .token_by_hash(&t_hash("ag"))
+            .await
+            .unwrap()
+            .unwrap()
+            .asset_id,
+        Some(a.id)
+    );
+    assert_chain_ok(&*store).await;
+}
+
+fn t_hash(s: &str) -> TokenHash {
+    secret_hash(s)
+}
+
+fn enrollment(enroll_secret: &str, agent_secret: &str, name: &str) -> Enrollment {
+    Enrollment {
+        enroll_hash: secret_hash(enroll_secret),
+        agent_hash: secret_hash(agent_secret),
+        asset: NewAsset::named(name),
+    }
+}
+
+pub async fn enroll_is_one_time(store: Arc<dyn Store>) {
+    let et = store
+        .create_token(new_token("enrol", Role::Enroll, "e1"), &admin())
+        .await
+        .unwrap();
+    let n = count_records(&*store).await;
+    let now = T0.plus_secs(5);
+    let mut req = enrollment("e1", "agent-1", "web-1");
+    req.asset.tier = 1;
+    req.asset.tags = vec!["pci".into()];
+    let got = store.enroll(req, now).await.unwrap();
+    assert_eq!(got.asset.name, "web-1");
+    assert_eq!(got.asset.tier, 1);
+    assert_eq!(got.asset.tags, vec!["pci".to_string()]);
+    assert_eq!(got.token.role, Role::Agent);
+    assert_eq!(got.token.asset_id, Some(got.asset.id));
+    assert_eq!(
+        store.token_by_hash(&secret_hash("agent-1")).await.unwrap(),
+        Some(got.token.clone())
+    );
+    assert_eq!(
+        store.get_asset(got.asset.id).await.unwrap(),
+        Some(got.asset.clone())
+    );
+    let used = store
+        .token_by_hash(&secret_hash("e1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(used.used_at, Some(now));
+    assert!(!used.usable_at(now));
+    let r = one_new_record(
+        &*store,
+        n,
+        "agent.enroll",
+        &format!("asset:{}", got.asset.id),
+    )
+    .await;
+    assert_eq!(
+        r.actor,
+        Actor {
+            principal: format!("token:{}", et.id),
+            role: Role::Enroll
+        }
+    );
+    assert!(r.before.is_some() && r.after.is_some());
+
+    // Second use: Conflict, and nothing written.
+    let tokens = store.count_tokens().await.unwrap();
+    assert_err(
+        store
+            .enroll(enrollment("e1", "agent-2", "web-2"), now)
+            .await,
+        "Conflict",
+    );
+    assert_eq!(store.count_tokens().await.unwrap(), tokens);
+    assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
+    assert_eq!(count_records(&*store).await, n + 1);
+
+    // A second enrolment token for the same name reuses the asset.
+    store
+        .create_token(new_token("enrol2", Role::Enroll, "e2"), &admin())
+        .await
+        .unwrap();
+    let again = store
+        .enroll(enrollment("e2", "agent-3", "web-1"), now)
+        .await
+        .unwrap();
+    assert_eq!(again.asset.id, got.asset.id);
+    assert_ne!(again.token.id, got.token.id);
+    assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn enroll_rejects_unusable_tokens(store: Arc<dyn Store>) {
+    let now = T0.plus_secs(100);
+    assert_err(
+        store.enroll(enrollment("missing", "a", "x"), now).await,
+        "NotFound",
+    );
+    store
+        .create_token(new_token("admin", Role::Admin, "adm"), &admin())
+        .await
+        .unwrap();
+    assert_err(
+        store.enroll(enrollment("adm", "a", "x"), now).await,
+        "NotFound",
+    );
+    let mut exp = new_token("old", Role::Enroll, "old");
+    exp.expires_at = Some(T0.plus_secs(50));
+    store.create_token(exp, &admin()).await.unwrap();
+    assert_err(
+        store.enroll(enrollment("old", "a", "x"), now).await,
+        "NotFound",
+    );
+    let rv = store
+        .create_token(new_token("rv", Role::Enroll, "rv"), &admin())
+        .await
+        .unwrap();
+    store.revoke_token(rv.id, T0, &admin()).await.unwrap();
+    assert_err(
+        store.enroll(enrollment("rv", "a", "x"), now).await,
+        "NotFound",
+    );
+
+    // An invalid asset is rejected without consuming the token.
+    store
+        .create_token(new_token("ok", Role::Enroll, "ok"), &admin())
+        .await
+        .unwrap();
+    let mut bad = enrollment("ok", "a", "x");
+    bad.asset.tier = 9;
+    let n = count_records(&*store).await;
+    assert_err(store.enroll(bad, now).await, "Invalid");
+    assert!(store
+        .token_by_hash(&secret_hash("ok"))
+        .await
+        .unwrap()
+        .unwrap()
+        .used_at
+        .is_none());
+    // An agent hash that collides with an existing token: Conflict, token not consumed.
+    assert_err(
+        store.enroll(enrollment("ok", "adm", "x"), now).await,
+        "Conflict",
+    );
+    assert!(store
+        .token_by_hash(&secret_hash("ok"))
+        .await
+        .unwrap()
+        .unwrap()
+        .used_at
+        .is_none());
+    assert!(store.list_assets(0, 10).await.unwrap().is_empty());
+    assert_eq!(count_records(&*store).await, n);
+    store.enroll(enrollment("ok", "a", "x"), now).await.unwrap();
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn enroll_concurrently_only_once(store: Arc<dyn Store>) {
+    store
+        .create_token(new_token("enrol", Role::Enroll, "race"), &admin())
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                s.enroll(
+                    enrollment("race", &format!("agent-{i}"), &format!("host-{i}")),
+                    T0,
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(_) => ok += 1,
+            Err(Error::Conflict(_)) => {}
+            Err(e) => panic!("a losing enrolment must be Conflict, got {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one concurrent enrolment wins");
+    assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
+    let agents = store
+        .list_tokens()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.role == Role::Agent)
+        .count();
+    assert_eq!(agents, 1);
+    assert_chain_ok(&*store).await;
+}
+
+// ---------------------------------------------------------------------- assets
+
+pub async fn assets_create_conflict_invalid(store: Arc<dyn Store>) {
+    let new = NewAsset {
+        name: "db-1".into(),
+        environment: Environment::Cloud,
+        site: Some("eu-west-1".into()),
+        tier: 1,
+        exposure: Exposure::InternetFacing,
+        sensitivity: Sensitivity::High,
+        owner: Some("team-db".into()),
+        tags: vec!["pci".into(), "prod".into()],
+    };
+    let a = store.create_asset(new.clone(), T0, &admin()).await.unwrap();
+    assert_eq!(
+        (
+            a.name.as_str(),
+            a.environment,
+            a.site.as_deref(),
+            a.tier,
+            a.exposure,
+            a.sensitivity
+        ),
+        (
+            "db-1",
+            Environment::Cloud,
+            Some("eu-west-1"),
+            1,
+            Exposure::InternetFacing,
+            Sensitivity::High
+        )
+    );
+    assert_eq!(a.owner.as_deref(), Some("team-db"));
+    assert_eq!(a.tags, new.tags);
+    assert_eq!(
+        (a.created_at, a.updated_at, a.last_seen, a.current_snapshot),
+        (T0, T0, None, None)
+    );
+    assert_eq!(store.get_asset(a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(store.get_asset(a.id + 1000).await.unwrap(), None);
+    let r = one_new_record(&*store, 0, "asset.create", &format!("asset:{}", a.id)).await;
+    assert!(r.before.is_none() && r.after.as_deref().unwrap().contains("db-1"));
+
+    assert_err(
+        store
+            .create_asset(NewAsset::named("db-1"), T0, &admin())
+            .await,
+        "Conflict",
+    );
+    for tier in [0u8, 5, 255] {
+        let mut bad = NewAsset::named("db-2");
+        bad.tier = tier;
+        assert_err(store.create_asset(bad, T0, &admin()).await, "Invalid");
+    }
+    assert_err(
+        store.create_asset(NewAsset::named(""), T0, &admin()).await,
+        "Invalid",
+    );
+    assert_err(
+        store
+            .create_asset(NewAsset::named("x".repeat(256)), T0, &admin())
+            .await,
+        "Invalid",
+    );
+    assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
+    assert_eq!(count_records(&*store).await, 1);
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn assets_update(store: Arc<dyn Store>) {
+    let a = asset(&*store, "app-1").await;
+    let n = count_records(&*store).await;
+    let now = T0.plus_secs(30);
+    let patch = AssetPatch {
+        tier: Some(2),
+        tags: Some(vec!["edge".into()]),
+        owner: Some("alice".into()),
+        site: Some("lab".into()),
+        exposure: Some(Exposure::Isolated),
+        ..Default::default()
+    };
+    let b = store
+        .update_asset(a.id, patch, now, &operator())
+        .await
+        .unwrap();
+    assert_eq!(
+        (b.tier, b.exposure, b.updated_at),
+        (2, Exposure::Isolated, now)
+    );
+    assert_eq!(
+        (b.owner.as_deref(), b.site.as_deref()),
+        (Some("alice"), Some("lab"))
+    );
+    assert_eq!(b.tags, vec!["edge".to_string()]);
+    assert_eq!(
+        (b.name.as_str(), b.environment, b.sensitivity, b.created_at),
+        ("app-1", a.environment, a.sensitivity, a.created_at)
+    );
+    assert_eq!(store.get_asset(a.id).await.unwrap(), Some(b.clone()));
+    let r = one_new_record(&*store, n, "asset.update", &format!("asset:{}", a.id)).await;
+    assert_eq!(r.actor, operator());
+    let before: Asset = serde_json::from_str(r.before.as_deref().unwrap()).unwrap();
+    let after: Asset = serde_json::from_str(r.after.as_deref().unwrap()).unwrap();
+    assert_eq!((before, after), (a.clone(), b.clone()));
+
+    // An empty string clears an optional text field.
+    let c = store
+        .update_asset(
+            a.id,
+            AssetPatch {
+                owner: Some(String::new()),
+                ..Default::default()
+            },
+            now,
+            &admin(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.owner, None);
+    assert_eq!(c.site.as_deref(), Some("lab"));
+
+    assert_err(
+        store
+            .update_asset(
+                a.id,
+                AssetPatch {
+                    tier: Some(7),
+                    ..Default::default()
+                },
+                now,
+                &admin(),
+            )
+            .await,
+        "Invalid",
+    );
+    assert_eq!(store.get_asset(a.id).await.unwrap().unwrap().tier, 2);
+    assert_err(
+        store
+            .update_asset(a.id + 99, AssetPatch::default(), now, &admin())
+            .await,
+        "NotFound",
+    );
+    assert_eq!(count_records(&*store).await, n + 2);
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn assets_list_paging(store: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        ids.push(asset(&*store, &format!("node-{i:02}")).await.id);
+    }
+    let mut seen = Vec::new();
+    let mut after = 0;
+    let mut pages = 0;
+    loop {
+        let page = store.list_assets(after, 10).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 10);
+        pages += 1;
+        after = page.last().unwrap().id;
+        seen.extend(page.into_iter().map(|a| a.id));
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, ids, "ordered by id, no gaps or repeats");
+    assert!(store.list_assets(0, 0).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .list_assets(ids[4], 3)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>(),
+        ids[5..8].to_vec()
+    );
+}
+
+pub async fn heartbeat_updates_last_seen(store: Arc<dyn Store>) {
+    let a = asset(&*store, "hb").await;
+    let n = count_records(&*store).await;
+    assert!(store.heartbeat(a.id, T0.plus_secs(10)).await.unwrap());
+    assert_eq!(
+        store.get_asset(a.id).await.unwrap().unwrap().last_seen,
+        Some(T0.plus_secs(10))
+    );
+    assert!(store.heartbeat(a.id, T0.plus_secs(20)).await.unwrap());
+    // A late, older heartbeat does not move last_seen back.
+    assert!(store.heartbeat(a.id, T0.plus_secs(15)).await.unwrap());
+    let got = store.get_asset(a.id).await.unwrap().unwrap();
+    assert_eq!(got.last_seen, Some(T0.plus_secs(20)));
+    assert_eq!(
+        got.updated_at, a.updated_at,
+        "a heartbeat is not an asset change"
+    );
+    assert!(!store.heartbeat(a.id + 1000, T0).await.unwrap());
+    assert_eq!(
+        count_records(&*store).await,
+        n,
+        "heartbeats write no audit record"
+    );
+}
+
+// ---------------------------------------------------------------------- inventories
+
+pub async fn inventory_first_snapshot(store: Arc<dyn Store>) {
+    let a = asset(&*store, "inv").await;
+    let empty = store.current_packages(a.id).await.unwrap();
+    assert_eq!(empty, CurrentPackages::default());
+    assert_err(store.current_packages(a.id + 1000).await, "NotFound");
+    assert!(store.list_snapshots(a.id).await.unwrap().is_empty());
+
+    let pk = packages(1500, "1.0");
+    let n = count_records(&*store).await;
+    let at = T0.plus_secs(60);
+    let c = change(a.id, "r1", None, &[], &pk, at);
+    let out = store.apply_inventory(c.clone(), &admin()).await.unwrap();
+    let ApplyOutcome::Applied {
+        snapshot_id,
+        opened: 0,
+        fixed: 0,
+    } = out
+    else {
+        panic!("unexpected {out:?}");
+    };
+    let cur = store.current_packages(a.id).await.unwrap();
+    assert_eq!(cur.snapshot_id, Some(snapshot_id));
+    assert_eq!(sorted(cur.packages), sorted(pk.clone()));
+    let got = store.get_asset(a.id).await.unwrap().unwrap();
+    assert_eq!(got.current_snapshot, Some(snapshot_id));
+    assert_eq!(got.last_seen, Some(at), "a report is a sign of life");
+
+    let snaps = store.list_snapshots(a.id).await.unwrap();
+    assert_eq!(snaps.len(), 1);
+    assert_eq!(
+        snaps[0],
+        SnapshotInfo {
+            id: snapshot_id,
+            asset_id: a.id,
+            collected_at: at,
+            received_at: at,
+            source: "host".into(),
+            content_hash: c.content_hash.clone(),
+            package_count: 1500,
+        }
+    );
+    assert_eq!(
+        store.snapshot_packages(snapshot_id).await.unwrap(),
+        Some(pk),
+        "order kept"
+    );
+    assert_eq!(
+        store.snapshot_packages(snapshot_id + 1000).await.unwrap(),
+        None
+    );
+
+    let r = one_new_record(&*store, n, "inventory.apply", &format!("asset:{}", a.id)).await;
+    let after = r.after.as_deref().unwrap();
+    assert!(
+        after.len() < 2000,
+        "the audit record is a summary, not the package list"
+    );
+    assert!(after.contains(&c.content_hash) && after.contains(&snapshot_id.to_string()));
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn inventory_diff_applied(store: Arc<dyn Store>) {
+    let a = asset(&*store, "diff").await;
+    let v1 = packages(300, "1.0");
+    let ApplyOutcome::Applied {
+        snapshot_id: s1, ..
+    } = store
+        .apply_inventory(change(a.id, "r1", None, &[], &v1, T0), &admin())
+        .await
+        .unwrap()
+    else {
+        panic!("first apply");
+    };
+    // Remove 10, add 20, upgrade 5 (remove + add of the same name).
+    let mut v2: Vec<PackageRow> = v1[10..].to_vec();
+    for p in v2.iter_mut().take(5) {
+        p.version = "2.0".into();
+    }
+    v2.extend((0..20).map(|i| pkg("npm", &format!("new-{i}"), "0.1.0")));
+    let c2 = change(a.id, "r2", Some(s1), &v1, &v2, T0.plus_secs(60));
+    assert_eq!((c2.added.len(), c2.removed.len()), (25, 15));
+    let ApplyOutcome::Applied {
+        snapshot_id: s2, ..
+    } = store.apply_inventory(c2, &admin()).await.unwrap()
+    else {
+        panic!("second apply");
+    };
+    assert!(s2 > s1);
+    let cur = store.current_packages(a.id).await.unwrap();
+    assert_eq!(cur.snapshot_id, Some(s2));
+    assert_eq!(sorted(cur.packages), sorted(v2.clone()));
+    // History: both snapshots, each with its own full list.
+    let snaps = store.list_snapshots(a.id).await.unwrap();
+    assert_eq!(
+        snaps
+            .iter()
+            .map(|s| (s.id, s.package_count))
+            .collect::<Vec<_>>(),
+        vec![(s1, 300), (s2, 310)]
+    );
+    assert_eq!(store.snapshot_packages(s1).await.unwrap(), Some(v1.clone()));
+    assert_eq!(store.snapshot_packages(s2).await.unwrap(), Some(v2.clone()));
+
+    // A third report identical to the first shares its stored list and reads back right.
+    let c3 = change(a.id, "r3", Some(s2), &v2, &v1, T0.plus_secs(120));
+    let ApplyOutcome::Applied {
+        snapshot_id: s3, ..
+    } = store.apply_inventory(c3, &admin()).await.unwrap()
+    else {
+        panic!("third apply");
+    };
+    assert_eq!(store.snapshot_packages(s3).await.unwrap(), Some(v1.clone()));
+    assert_eq!(
+        sorted(store.current_packages(a.id).await.unwrap().packages),
+        sorted(v1)
+    );
+
+    // Another asset's inventory is separate.
+    let b = asset(&*store, "other").await;
+    assert!(store
+        .current_packages(b.id)
+        .await
+        .unwrap()
+        .packages
+        .is_empty());
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn inventory_large_diff(store: Arc<dyn Store>) {
+    // Larger than any per-statement chunk a backend might use.
+    let a = asset(&*store, "big").await;
+    let v1 = packages(6000, "1.0");
+    let ApplyOutcome::Applied {
+        snapshot_id: s1, ..
+    } = store
+        .apply_inventory(change(a.id, "k1", None, &[], &v1, T0), &admin())
+        .await
+        .unwrap()
+    else {
+        panic!("apply");
+    };
+    let mut v2 = v1[1200..].to_vec();
+    v2.extend(packages(6000, "2.0").into_iter().take(700));
+    let c = change(a.id, "k2", Some(s1), &v1, &v2, T0);
+    assert_eq!((c.added.len(), c.removed.len()), (700, 1200));
+    store.apply_inventory(c, &admin()).await.unwrap();
+    let cur = store.current_packages(a.id).await.unwrap();
+    assert_eq!(cur.packages.len(), 5500);
+    assert_eq!(sorted(cur.packages), sorted(v2));
+}
+
+pub async fn inventory_tolerates_redundant_added(store: Arc<dyn Store>) {
+    // A package listed twice, or "added" though already current, is stored once.
+    let a = asset(&*store, "redundant").await;
+    let v1 = packages(20, "1.0");
+    let mut c1 = change(a.id, "k1", None, &[], &v1, T0);
+    c1.added.push(v1[3].clone());
+    let ApplyOutcome::Applied {
+        snapshot_id: s1, ..
+    } = store.apply_inventory(c1, &admin()).await.unwrap()
+    else {
+        panic!("apply 1");
+    };
+    assert_eq!(
+        sorted(store.current_packages(a.id).await.unwrap().packages),
+        sorted(v1.clone())
+    );
+    let mut v2 = v1.clone();
+    v2.push(pkg("npm", "left-pad", "1.3.0"));
+    let mut c2 = change(a.id, "k2", Some(s1), &v1, &v2, T0);
+    c2.added.push(v1[0].clone());
+    assert!(matches!(
+        store.apply_inventory(c2, &admin()).await.unwrap(),
+        ApplyOutcome::Applied { .. }
+    ));
+    assert_eq!(
+        sorted(store.current_packages(a.id).await.unwrap().packages),
+        sorted(v2)
+    );
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn inventory_duplicate_writes_nothing(store: Arc<dyn Store>) {
+    let a = asset(&*store, "dup").await;
+    let v1 = packages(50, "1.0");
+    let p = v1[3].clone();
+    let mut c1 = change(a.id, "same-key", None, &[], &v1, T0);
+    c1.open = vec![new_finding(a.id, &p, "CVE-1", T0)];
+    let ApplyOutcome::Applied {
+        snapshot_id,
+        opened: 1,
+        ..
+    } = store.apply_inventory(c1.clone(), &admin()).await.unwrap()
+    else {
+        panic!("apply");
+    };
+    let n = count_records(&*store).await;
+    // The same report again, even after other changes, is a duplicate.
+    assert_eq!(
+        store.apply_inventory(c1.clone(), &admin()).await.unwrap(),
+        ApplyOutcome::Duplicate { snapshot_id }
+    );
+    let v2 = packages(60, "1.0");
+    let ApplyOutcome::Applied { .. } = store
+        .apply_inventory(
+            change(a.id, "next", Some(snapshot_id), &v1, &v2, T0),
+            &admin(),
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("apply 2");
+    };
+    assert_eq!(
+        store.apply_inventory(c1, &admin()).await.unwrap(),
+        ApplyOutcome::Duplicate { snapshot_id }
+    );
+    assert_eq!(count_records(&*store).await, n + 1);
+    assert_eq!(store.list_snapshots(a.id).await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .list_findings(FindingFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.current_packages(a.id).await.unwrap().packages.len(),
+        60
+    );
+    // Keys are per asset: another asset may use the same key.
+    let b = asset(&*store, "dup-b").await;
+    let c = change(b.id, "same-key", None, &[], &v1, T0);
+    assert!(matches!(
+        store.apply_inventory(c, &admin()).await.unwrap(),
+        ApplyOutcome::Applied { .. }
+    ));
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn inventory_stale_writes_nothing(store: Arc<dyn Store>) {
+    let a = asset(&*store, "stale").await;
+    let v1 = packages(20, "1.0");
+    let ApplyOutcome::Applied {
+        snapshot_id: s1, ..
+    } = store
+        .apply_inventory(change(a.id, "k1", None, &[], &v1, T0), &admin())
+        .await
+        .unwrap()
+    else {
+        panic!("apply");
+    };
+    let n = count_records(&*store).await;
+    let v2 = packages(30, "1.0");
+    for expected in [None, Some(s1 + 1000)] {
+        let mut c = change(a.id, &format!("k2-{expected:?}"), expected, &[], &v2, T0);
+        c.open = vec![new_finding(a.id, &v2[0], "CVE-9", T0)];
+        assert_eq!(
+            store.apply_inventory(c, &admin()).await.unwrap(),
+            ApplyOutcome::Stale { current: Some(s1) }
+        );
+    }
+    assert_eq!(count_records(&*store).await, n);
+    assert_eq!(store.list_snapshots(a.id).await.unwrap().len(), 1);
+    assert_eq!(
+        sorted(store.current_packages(a.id).await.unwrap().packages),
+        sorted(v1.clone())
+    );
+    assert!(store
+        .list_findings(FindingFilter::default())
+        .await
+        .unwrap()
+        .is_empty());
+    // The stale key was not consumed: recomputed against the right base, it applies.
+    let c = change(a.id, "k2-None", Some(s1), &v1, &v2, T0);
+    assert!(matches!(
+        store.apply_inventory(c, &admin()).await.unwrap(),
+        ApplyOutcome::Applied { .. }
+    ));
+    // On an asset with no snapshot, any expected_previous is stale.
+    let b = asset(&*store, "fresh").await;
+    let c = change(b.id, "x", Some(s1), &[], &v1, T0);
+    assert_eq!(
+        store.apply_inventory(c, &admin()).await.unwrap(),
+        ApplyOutcome::Stale { current: None }
+    );
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn inventory_rejects_bad_input(store: Arc<dyn Store>) {
+    let a = asset(&*store, "bad").await;
+    let b = asset(&*store, "other").await;
+    let v = packages(5, "1.0");
+    let n = count_records(&*store).await;
+    assert_err(
+        store
+            .apply_inventory(change(a.id + 1000, "k", None, &[], &v, T0), &admin())
+            .await,
+        "NotFound",
+    );
+    let mut c = change(a.id, "k", None, &[], &v, T0);
+    c.open = vec![new_finding(b.id, &v[0], "CVE-1", T0)];
+    assert_err(store.apply_inventory(c, &admin()).await, "Invalid");
+    assert_err(
+        store
+            .apply_inventory(change(a.id, "", None, &[], &v, T0), &admin())
+            .await,
+        "Invalid",
+    );
+    assert_eq!(count_records(&*store).await, n);
+    assert!(store.list_snapshots(a.id).await.unwrap().is_empty());
+}
+
+pub async fn inventory_findings_lifecycle(store: Arc<dyn Store>) {
+    let a = asset(&*store, "life").await;
+    let v1 = packages(40, "1.0");
+    let (p, q) = (v1[1].clone(), v1[2].clone());
+    let t1 = T0.plus_secs(100);
+    let mut c1 = change(a.id, "k1", None, &[], &v1, t1);
+    c1.open = vec![
+        new_finding(a.id, &p, "CVE-A", t1),
+        new_finding(a.id, &q, "CVE-B", t1),
+    ];
+    let ApplyOutcome::Applied {
+        snapshot_id: s1,
+        opened: 2,
+        fixed: 0,
+    } = store.apply_inventory(c1, &admin()).await.unwrap()
+    else {
+        panic!("apply 1");
+    };
+    let open = store
+        .list_findings(FindingFilter {
+            asset_id: Some(a.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 2);
+    let fa = open
+        .iter()
+        .find(|f| f.advisory_id == "CVE-A")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (fa.state, fa.first_seen, fa.fixed_at, &fa.package),
+        (FindingState::Open, t1, None, &p)
+    );
+    assert_eq!(
+        (fa.fixed_versions.clone(), fa.severity.as_deref()),
+        (vec!["9.9".to_string()], Some("HIGH"))
+    );
+
+    // p leaves: its finding is fixed at the report's time; opening q's again is a no-op.
+    let t2 = T0.plus_secs(200);
+    let v2: Vec<PackageRow> = v1.iter().filter(|x| **x != p).cloned().collect();
+    let mut c2 = change(a.id, "k2", Some(s1), &v1, &v2, t2);
+    c2.fix = vec![fa.id];
+    c2.open = vec![new_finding(a.id, &q, "CVE-B", t2)];
+    let ApplyOutcome::Applied {
+        snapshot_id: s2,
+        opened: 0,
+        fixed: 1,
+    } = store.apply_inventory(c2, &admin()).await.unwrap()
+    else {
+        panic!("apply 2");
+    };
+    let fixed = store
+        .list_findings(FindingFilter {
+            state: Some(FindingState::Fixed),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(fixed.len(), 1);
+    assert_eq!(
+        (fixed[0].id, fixed[0].fixed_at, fixed[0].first_seen),
+        (fa.id, Some(t2), t1)
+    );
+    let fb = store
+        .list_findings(FindingFilter {
+            advisory_id: Some("CVE-B".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (fb.len(), fb[0].first_seen),
+        (1, t1),
+        "the live finding keeps its first_seen"
+    );
+
+    // p comes back: a new finding row with a new first_seen; the fixed one stays fixed.
+    let t3 = T0.plus_secs(300);
+    let mut c3 = change(a.id, "k3", Some(s2), &v2, &v1, t3);
+    c3.open = vec![new_finding(a.id, &p, "CVE-A", t3)];
+    // Fixing an already fixed finding is a no-op.
+    c3.fix = vec![fa.id];
+    let ApplyOutcome::Applied {
+        opened: 1,
+        fixed: 0,
+        ..
+    } = store.apply_inventory(c3, &admin()).await.unwrap()
+    else {
+        panic!("apply 3");
+    };
+    let all_a = store
+        .list_findings(FindingFilter {
+            advisory_id: Some("CVE-A".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all_a.len(), 2);
+    assert_eq!(all_a[0].id, fa.id);
+    assert_eq!(all_a[0].state, FindingState::Fixed);
+    assert!(all_a[1].id > fa.id);
+    assert_eq!(
+        (all_a[1].state, all_a[1].first_seen, all_a[1].fixed_at),
+        (FindingState::Open, t3, None)
+    );
+
+    // An inventory cannot fix another asset's finding.
+    let b = asset(&*store, "life-b").await;
+    let mut cb = change(b.id, "kb", None, &[], &v1, t3);
+    cb.fix = vec![all_a[1].id];
+    let ApplyOutcome::Applied { fixed: 0, .. } = store.apply_inventory(cb, &admin()).await.unwrap()
+    else {
+        panic!("apply b");
+    };
+    assert_eq!(
+        store
+            .list_findings(FindingFilter {
+                state: Some(FindingState::Open),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_chain_ok(&*store).await;
+}
+
+// ---------------------------------------------------------------------- findings
+
+pub async fn findings_filter_and_paging(store: Arc<dyn Store>) {
+    let a = asset(&*store, "f-a").await;
+    let b = asset(&*store, "f-b").await;
+    let pk = packages(1005, "1.0");
+    let mut open: Vec<NewFinding> = pk
+        .iter()
+        .map(|p| new_finding(a.id, p, "CVE-MANY", T0))
+        .collect();
+    open.push(new_finding(b.id, &pk[0], "CVE-ONE", T0));
+    open.push(new_finding(b.id, &pk[1], "CVE-MANY", T0));
+    let counts = store
+        .apply_finding_changes(
+            FindingChanges {
+                open,
+                now: T0,
+                cause: "test".into(),
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        ChangeCounts {
+            opened: 1007,
+            fixed: 0,
+            updated: 0
+        }
+    );
+
+    let default = store.list_findings(FindingFilter::default()).await.unwrap();
+    assert_eq!(default.len(), 1000, "the default limit is 1,000");
+    assert!(default.windows(2).all(|w| w[0].id < w[1].id));
+    let all = store
+        .list_findings(FindingFilter {
+            limit: Some(50_000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 1007);
+    let rest = store
+        .list_findings(FindingFilter {
+            after_id: default.last().unwrap().id,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 7);
+    let on_b = store
+        .list_findings(FindingFilter {
+            asset_id: Some(b.id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(on_b.len(), 2);
+    assert!(on_b.iter().all(|f| f.asset_id == b.id));
+    let one = store
+        .list_findings(FindingFilter {
+            advisory_id: Some("CVE-ONE".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+    let b_many = store
+        .list_findings(FindingFilter {
+            asset_id: Some(b.id),
+            advisory_id: Some("CVE-MANY".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(b_many.len(), 1);
+    store
+        .set_finding_state(
+            one[0].id,
+            FindingState::Accepted,
+            Some("risk owner ok".into()),
+            T0,
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let acc = store
+        .list_findings(FindingFilter {
+            state: Some(FindingState::Accepted),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        acc.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![one[0].id]
+    );
+    // `unfixed`: open, accepted and suppressed, never fixed.
+    store
+        .apply_finding_changes(
+            FindingChanges {
+                fix: vec![on_b.iter().find(|f| f.id != one[0].id).unwrap().id],
+                now: T0,
+                cause: "test".into(),
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let unfixed_b = store
+        .list_findings(FindingFilter {
+            asset_id: Some(b.id),
+            unfixed: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        unfixed_b.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![one[0].id],
+        "unfixed keeps the accepted finding and drops the fixed one"
+    );
+    let page = store
+        .list_findings(FindingFilter {
+            asset_id: Some(a.id),
+            limit: Some(10),
+            after_id: all[500].id,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 10);
+    assert!(page[0].id > all[500].id);
+    assert!(store
+        .list_findings(FindingFilter {
+            limit: Some(0),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+pub async fn set_finding_state_rules(store: Arc<dyn Store>) {
+    let a = asset(&*store, "st").await;
+    let p = pkg("crates.io", "openssl", "0.10.0");
+    store
+        .apply_finding_changes(
+            FindingChanges {
+                open: vec![
+                    new_finding(a.id, &p, "RUSTSEC-1", T0),
+                    new_finding(a.id, &p, "RUSTSEC-2", T0),
+                ],
+                now: T0,
+                cause: "t".into(),
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let fs = store.list_findings(FindingFilter::default()).await.unwrap();
+    let (f, g) = (fs[0].clone(), fs[1].clone());
+    let n = count_records(&*store).await;
+    let now = T0.plus_secs(5);
+    let acc = store
+        .set_finding_state(
+            f.id,
+            FindingState::Accepted,
+            Some("compensating control".into()),
+            now,
+            &operator(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (acc.state, acc.reason.as_deref(), acc.updated_at),
+        (FindingState::Accepted, Some("compensating control"), now)
+    );
+    assert_eq!((acc.first_seen, acc.fixed_at), (f.first_seen, None));
+    assert_eq!(
+        store
+            .list_findings(FindingFilter {
+                state: Some(FindingState::Accepted),
+                ..Default::default()
+            })
+            .await
+            .unwrap(),
+        vec![acc.clone()]
+    );
+    let r = one_new_record(&*store, n, "finding.state", &format!("finding:{}", f.id)).await;
+    assert_eq!(r.actor, operator());
+    let (b, af): (Finding, Finding) = (
+        serde_json::from_str(r.before.as_deref().unwrap()).unwrap(),
+        serde_json::from_str(r.after.as_deref().unwrap()).unwrap(),
+    );
+    assert_eq!((b, af), (f.clone(), acc.clone()));
+
+    assert_err(
+        store
+            .set_finding_state(f.id, FindingState::Suppressed, None, now, &admin())
+            .await,
+        "Invalid",
+    );
+    assert_err(
+        store
+            .set_finding_state(
+                f.id,
+                FindingState::Suppressed,
+                Some("  ".into()),
+                now,
+                &admin(),
+            )
+            .await,
+        "Invalid",
+    );
+    assert_err(
+        store
+            .set_finding_state(f.id, FindingState::Fixed, Some("x".into()), now, &admin())
+            .await,
+        "Invalid",
+    );
+    assert_err(
+        store
+            .set_finding_state(9999, FindingState::Open, None, now, &admin())
+            .await,
+        "NotFound",
+    );
+    let sup = store
+        .set_finding_state(
+            f.id,
+            FindingState::Suppressed,
+            Some("not reachable".into()),
+            now,
+            &admin(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sup.state, FindingState::Suppressed);
+    let back = store
+        .set_finding_state(f.id, FindingState::Open, None, now, &admin())
+        .await
+        .unwrap();
+    assert_eq!((back.state, back.reason), (FindingState::Open, None));
+    // A fixed finding cannot be reopened or accepted by hand.
+    store
+        .apply_finding_changes(
+            FindingChanges {
+                fix: vec![g.id],
+                now,
+                cause: "t".into(),
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    assert_err(
+        store
+            .set_finding_state(g.id, FindingState::Open, None, now, &admin())
+            .await,
+        "Conflict",
+    );
+    assert_err(
+        store
+            .set_finding_state(
+                g.id,
+                FindingState::Accepted,
+                Some("r".into()),
+                now,
+                &admin(),
+            )
+            .await,
+        "Conflict",
+    );
+    assert_eq!(count_records(&*store).await, n + 4);
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
+    let a = asset(&*store, "pn-a").await;
+    let b = asset(&*store, "pn-b").await;
+    let mut libssl = pkg("Debian", "libssl3", "3.0.11-1");
+    libssl.source_name = Some("openssl".into());
+    libssl.source_version = Some("3.0.11-1".into());
+    let openssl = pkg("Debian", "openssl", "3.0.11-1");
+    let mut openssl_src = openssl.clone();
+    openssl_src.source_name = Some("openssl".into());
+    let curl = pkg("Debian", "curl", "7.88");
+    let npm_openssl = pkg("npm", "openssl", "1.0.0");
+    let va = vec![
+        libssl.clone(),
+        openssl_src.clone(),
+        curl.clone(),
+        npm_openssl.clone(),
+    ];
+    let vb = vec![libssl.clone(), curl.clone()];
+    store
+        .apply_inventory(change(a.id, "a1", None, &[], &va, T0), &admin())
+        .await
+        .unwrap();
+    store
+        .apply_inventory(change(b.id, "b1", None, &[], &vb, T0), &admin())
+        .await
+        .unwrap();
+
+    let key = |e: &str, n: &str| PackageName {
+        ecosystem: e.into(),
+        name: n.into(),
+    };
+    let got = store
+        .packages_named(&[key("Debian", "openssl")])
+        .await
+        .unwrap();
+    let mut want = vec![
+        AssetPackage {
+            asset_id: a.id,
+            package: libssl.clone(),
+        },
+        AssetPackage {
+            asset_id: a.id,
+            package: openssl_src.clone(),
+        },
+        AssetPackage {
+            asset_id: b.id,
+            package: libssl.clone(),
+        },
+    ];
+    let norm = |mut v: Vec<AssetPackage>| {
+        v.sort_by(|x, y| (x.asset_id, &x.package).cmp(&(y.asset_id, &y.package)));
+        v
+    };
+    assert_eq!(norm(got), norm(want.clone()));
+    // The binary name is not a match name when a source package is known.
+    assert!(store
+        .packages_named(&[key("Debian", "libssl3")])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store.packages_named(&[]).await.unwrap().is_empty());
+    let got = store
+        .packages_named(&[
+            key("Debian", "openssl"),
+            key("npm", "openssl"),
+            key("Debian", "curl"),
+            key("Debian", "openssl"),
+        ])
+        .await
+        .unwrap();
+    want.push(AssetPackage {
+        asset_id: a.id,
+        package: npm_openssl.clone(),
+    });
+    want.push(AssetPackage {
+        asset_id: a.id,
+        package: curl.clone(),
+    });
+    want.push(AssetPackage {
+        asset_id: b.id,
+        package: curl.clone(),
+    });
+    assert_eq!(norm(got), norm(want));
+
+    // findings_on: live findings of those names, fleet-wide.
+    store
+        .apply_finding_changes(
+            FindingChanges {
+                open: vec![
+                    new_finding(a.id, &libssl, "DSA-1", T0),
+                    new_finding(b.id, &libssl, "DSA-1", T0),
+                    new_finding(a.id, &curl, "DSA-2", T0),
+                    new_finding(a.id, &npm_openssl, "GHSA-1", T0),
+                ],
+                now: T0,
+                cause: "t".into(),
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let on = store
+        .findings_on(&[key("Debian", "openssl")])
+        .await
+        .unwrap();
+    assert_eq!(on.len(), 2);
+    assert!(on.iter().all(|f| f.advisory_id == "DSA-1"));
+    let fixed_id = on[0].id;
+    store
+        .apply_finding_changes(
+            FindingChanges {
+                fix: vec![fixed_id],
+                now: T0,
+                cause: "t".into(),
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let on = store
+        .findings_on(&[key("Debian", "openssl"), key("npm", "openssl")])
+        .await
+        .unwrap();
+    assert_eq!(on.len(), 2, "fixed findings are not returned");
+    assert!(on.iter().all(|f| f.id != fixed_id));
+    assert!(store.findings_on(&[]).await.unwrap().is_empty());
+}
+
+pub async fn apply_finding_changes_counts(store: Arc<dyn Store>) {
+    let a = asset(&*store, "fc").await;
+    let pk = packages(3, "1.0");
+    let open: Vec<NewFinding> = pk
+        .iter()
+        .map(|p| new_finding(a.id, p, "OSV-1", T0))
+        .collect();
+    let n = count_records(&*store).await;
+    let c = store
+        .apply_finding_changes(
+            FindingChanges {
+                open: open.clone(),
+                now: T0,
+                cause: "feeds: osv".into(),
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        c,
+        ChangeCounts {
+            opened: 3,
+            fixed: 0,
+            updated: 0
+        }
+    );
+    let r = one_new_record(&*store, n, "findings.apply", "findings").await;
+    assert!(r.after.as_deref().unwrap().contains("feeds: osv"));
+    let fs = store.list_findings(FindingFilter::default()).await.unwrap();
+
+    let t2 = T0.plus_secs(10);
+    let changes = FindingChanges {
+        open: open.clone(),
+        fix: vec![fs[0].id, 99_999],
+        update: vec![
+            (fs[1].id, vec!["1.1".into(), "2.0".into()], None),
+            (
+                fs[2].id,
+                fs[2].fixed_versions.clone(),
+                fs[2].severity.clone(),
+            ),
+        ],
+        now: t2,
+        cause: "feeds: osv 2".into(),
+    };
+    // Fixes apply before opens: fs[0]'s package gets a new live finding in the same call.
+    let c = store
+        .apply_finding_changes(changes.clone(), &admin())
+        .await
+        .unwrap();
+    assert_eq!(
+        c,
+        ChangeCounts {
+            opened: 1,
+            fixed: 1,
+            updated: 1
+        }
+    );
+    let fs2 = store.list_findings(FindingFilter::default()).await.unwrap();
+    assert_eq!(fs2.len(), 4);
+    assert_eq!(
+        (fs2[0].state, fs2[0].fixed_at),
+        (FindingState::Fixed, Some(t2))
+    );
+    assert_eq!(
+        (
+            fs2[1].fixed_versions.clone(),
+            fs2[1].severity.clone(),
+            fs2[1].updated_at
+        ),
+        (vec!["1.1".to_string(), "2.0".to_string()], None, t2)
+    );
+    assert_eq!(
+        fs2[2], fs[2],
+        "an update to the same values changes nothing"
+    );
+    assert_eq!(
+        (fs2[3].package.clone(), fs2[3].state, fs2[3].first_seen),
+        (pk[0].clone(), FindingState::Open, T0)
+    );
+    assert_eq!(count_records(&*store).await, n + 2);
+
+    // Fully applied input changes nothing and writes nothing.
+    assert_eq!(
+        store
+            .apply_finding_changes(changes, &admin())
+            .await
+            .unwrap(),
+        ChangeCounts::default()
+    );
+    let again = FindingChanges {
+        open,
+        now: t2,
+        cause: "x".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.apply_finding_changes(again, &admin()).await.unwrap(),
+        ChangeCounts::default()
+    );
+    assert_eq!(
+        store
+            .apply_finding_changes(FindingChanges::default(), &admin())
+            .await
+            .unwrap(),
+        ChangeCounts::default()
+    );
+    assert_eq!(count_records(&*store).await, n + 2);
+
+    // A finding for an unknown asset fails the whole call; nothing is written.
+    let bad = FindingChanges {
+        open: vec![
+            new_finding(a.id, &pkg("npm", "x", "1"), "OSV-2", t2),
+            new_finding(a.id + 1000, &pk[0], "OSV-2", t2),
+        ],
+        fix: vec![fs2[1].id],
+        now: t2,
+        cause: "bad".into(),
+        ..Default::default()
+    };
+    assert_err(store.apply_finding_changes(bad, &admin()).await, "NotFound");
+    assert_eq!(
+        store
+            .list_findings(FindingFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        store
+            .list_findings(FindingFilter {
+                state: Some(FindingState::Fixed),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(count_records(&*store).await, n + 2);
+    assert_chain_ok(&*store).await;
+}
+
+// ---------------------------------------------------------------------- feed state
+
+pub async fn feed_state_round_trip(store: Arc<dyn Store>) {
+    assert_eq!(store.get_feed_state("osv").await.unwrap(), None);
+    let mut rx = store.subscribe();
+    let s1 = FeedState {
+        name: "osv".into(),
+        state: serde_json::json!({"written_at": "x", "n": [1, 2]}),
+        updated_at: T0,
+    };
+    store.set_feed_state(s1.clone(), &admin()).await.unwrap();
+    assert_eq!(store.get_feed_state("osv").await.unwrap(), Some(s1.clone()));
+    let r = one_new_record(&*store, 0, "feed.state", "feed:osv").await;
+    assert!(r.before.is_none() && r.after.is_some());
+    wait_for_notice(&mut rx, &Notice::FeedsUpdated).await;
+
+    let s2 = FeedState {
+        name: "osv".into(),
+        state: serde_json::json!({"n": 3}),
+        updated_at: T0.plus_secs(1),
+    };
+    store.set_feed_state(s2.clone(), &admin()).await.unwrap();
+    assert_eq!(store.get_feed_state("osv").await.unwrap(), Some(s2));
+    let r = one_new_record(&*store, 1, "feed.state", "feed:osv").await;
+    let before: FeedState = serde_json::from_str(r.before.as_deref().unwrap()).unwrap();
+    assert_eq!(before, s1);
+    let kev = FeedState {
+        name: "kev".into(),
+        state: serde_json::json!(null),
+        updated_at: T0,
+    };
+    store.set_feed_state(kev.clone(), &admin()).await.unwrap();
+    assert_eq!(store.get_feed_state("kev").await.unwrap(), Some(kev));
+    assert_chain_ok(&*store).await;
+}
+
+// ---------------------------------------------------------------------- jobs
+
+fn job(asset_id: i64, kind: &str) -> NewJob {
+    NewJob {
+        asset_id,
+        kind: kind.into(),
+        payload: serde_json::json!({"why": kind}),
+    }
+}
+
+fn ok_result() -> JobResult {
+    JobResult {
+        success: true,
+        output: serde_json::json!({"packages": 12}),
+    }
+}
+
+pub async fn jobs_enqueue_claim_finish(store: Arc<dyn Store>) {
+    let a = asset(&*store, "j-a").await;
+    let b = asset(&*store, "j-b").await;
+    let n = count_records(&*store).await;
+    let j1 = store
+        .enqueue_job(job(a.id, "rescan"), T0, &operator())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            j1.state,
+            j1.attempts,
+            j1.created_at,
+            j1.lease_until,
+            j1.finished_at
+        ),
+        (JobState::Queued, 0, T0, None, None)
+    );
+    assert_eq!(j1.payload, serde_json::json!({"why": "rescan"}));
+    let r = one_new_record(&*store, n, "job.enqueue", &format!("job:{}", j1.id)).await;
+    assert_eq!(r.actor, operator());
+    let j2 = store
+        .enqueue_job(job(a.id, "two"), T0, &admin())
+        .await
+        .unwrap();
+    let j3 = store
+        .enqueue_job(job(a.id, "three"), T0, &admin())
+        .await
+        .unwrap();
+    let jb = store
+        .enqueue_job(job(b.id, "other"), T0, &admin())
+        .await
+        .unwrap();
+    assert_err(
+        store.enqueue_job(job(b.id + 1000, "x"), T0, &admin()).await,
+        "NotFound",
+    );
+    assert_err(
+        store.enqueue_job(job(b.id, ""), T0, &admin()).await,
+        "Invalid",
+    );
+
+    let now = T0.plus_secs(1);
+    let lease = now.plus_secs(30);
+    let n = count_records(&*store).await;
+    let got = store.claim_jobs(a.id, 2, now, lease).await.unwrap();
+    assert_eq!(
+        got.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![j1.id, j2.id],
+        "oldest first"
+    );
+    assert!(got
+        .iter()
+        .all(|j| j.state == JobState::Claimed && j.attempts == 1 && j.lease_until == Some(lease)));
+    let r = one_new_record(&*store, n, "job.claim", &format!("asset:{}", a.id)).await;
+    assert_eq!(r.actor, codec::agent_actor(a.id));
+    let got = store.claim_jobs(a.id, 10, now, lease).await.unwrap();
+    assert_eq!(got.iter().map(|j| j.id).collect::<Vec<_>>(), vec![j3.id]);
+    let n = count_records(&*store).await;
+    assert!(store
+        .claim_jobs(a.id, 10, now, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .claim_jobs(a.id, 0, now, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .claim_jobs(b.id + 1000, 10, now, lease)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        count_records(&*store).await,
+        n,
+        "an empty claim writes nothing"
+    );
+
+    let done = store
+        .finish_job(j1.id, a.id, ok_result(), now.plus_secs(2), &admin())
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.state, done.finished_at, done.result.clone()),
+        (
+            JobState::Succeeded,
+            Some(now.plus_secs(2)),
+            Some(ok_result())
+        )
+    );
+    let r = one_new_record(&*store, n, "job.finish", &format!("job:{}", j1.id)).await;
+    assert!(r.before.is_some() && r.after.is_some());
+    assert_eq!(store.get_job(j1.id).await.unwrap(), Some(done));
+    let failed = store
+        .finish_job(
+            j2.id,
+            a.id,
+            JobResult {
+                success: false,
+                output: serde_json::json!("boom"),
+            },
+            now,
+            &admin(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert_eq!(store.get_job(99_999).await.unwrap(), None);
+
+    let list_a = store.list_jobs(Some(a.id), 100).await.unwrap();
+    assert_eq!(
+        list_a.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![j3.id, j2.id, j1.id],
+        "newest first"
+    );
+    let all = store.list_jobs(None, 100).await.unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[0].id, jb.id);
+    assert_eq!(store.list_jobs(None, 2).await.unwrap().len(), 2);
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn jobs_lease_expiry_reclaim(store: Arc<dyn Store>) {
+    let a = asset(&*store, "lease").await;
+    let j = store
+        .enqueue_job(job(a.id, "rescan"), T0, &admin())
+        .await
+        .unwrap();
+    let got = store
+        .claim_jobs(a.id, 5, T0, T0.plus_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(
+        store
+            .claim_jobs(a.id, 5, T0.plus_secs(29), T0.plus_secs(60))
+            .await
+            .unwrap()
+            .is_empty(),
+        "lease still held"
+    );
+    let again = store
+        .claim_jobs(a.id, 5, T0.plus_secs(30), T0.plus_secs(90))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        (again[0].id, again[0].attempts, again[0].lease_until),
+        (j.id, 2, Some(T0.plus_secs(90)))
+    );
+    // The agent that holds it now finishes it; it is not claimed again.
+    store
+        .finish_job(j.id, a.id, ok_result(), T0.plus_secs(40), &admin())
+        .await
+        .unwrap();
+    assert!(store
+        .claim_jobs(a.id, 5, T0.plus_secs(1000), T0.plus_secs(1030))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn jobs_finish_rules(store: Arc<dyn Store>) {
+    let a = asset(&*store, "fin-a").await;
+    let b = asset(&*store, "fin-b").await;
+    let j = store
+        .enqueue_job(job(a.id, "rescan"), T0, &admin())
+        .await
+        .unwrap();
+    assert_err(
+        store
+            .finish_job(j.id, a.id, ok_result(), T0, &admin())
+            .await,
+        "Conflict",
+    );
+    store
+        .claim_jobs(a.id, 1, T0, T0.plus_secs(30))
+        .await
+        .unwrap();
+    assert_err(
+        store
+            .finish_job(j.id, b.id, ok_result(), T0, &admin())
+            .await,
+        "Conflict",
+    );
+    assert_err(
+        store
+            .finish_job(99_999, a.id, ok_result(), T0, &admin())
+            .await,
+        "NotFound",
+    );
+    let done = store
+        .finish_job(j.id, a.id, ok_result(), T0.plus_secs(5), &admin())
+        .await
+        .unwrap();
+    let n = count_records(&*store).await;
+    let twice = store
+        .finish_job(j.id, a.id, ok_result(), T0.plus_secs(9), &admin())
+        .await
+        .unwrap();
+    assert_eq!(
+        twice, done,
+        "finishing twice with the same result is a no-op"
+    );
+    assert_eq!(count_records(&*store).await, n);
+    let other = JobResult {
+        success: false,
+        output: serde_json::json!({"packages": 12}),
+    };
+    assert_err(
+        store.finish_job(j.id, a.id, other, T0, &admin()).await,
+        "Conflict",
+    );
+    assert_eq!(store.get_job(j.id).await.unwrap(), Some(done));
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn jobs_concurrent_claimers_never_share(store: Arc<dyn Store>) {
+    let a = asset(&*store, "many").await;
+    let mut want = BTreeSet::new();
+    for i in 0..200 {
+        want.insert(
+            store
+                .enqueue_job(job(a.id, &format!("j{i}")), T0, &admin())
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let got = s
+                        .claim_jobs(a.id, 3, T0, T0.plus_secs(600))
+                        .await
+                        .expect("claim");
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|j| j.id));
+                }
+            })
+        })
+        .collect();
+    let mut claimed: HashMap<i64, u32> = HashMap::new();
+    for t in tasks {
+        for id in t.await.expect("task") {
+            *claimed.entry(id).or_default() += 1;
+        }
+    }
+    let twice: Vec<_> = claimed.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "jobs claimed more than once: {twice:?}");
+    assert_eq!(
+        claimed.keys().copied().collect::<BTreeSet<_>>(),
+        want,
+        "every job claimed"
+    );
+    let jobs = store.list_jobs(Some(a.id), 1000).await.unwrap();
+    assert!(jobs
+        .iter()
+        .all(|j| j.state == JobState::Claimed && j.attempts == 1));
+    assert_chain_ok(&*store).await;
+}
+
+pub async fn subscribe_receives_job_queued(store: Arc<dyn Store>) {
+    notice_reaches_other_instance(store.clone(), store).await;
+}
+
+// ---------------------------------------------------------------------- audit
+
+/// One record appended since `n`, with the expected action, target and before/after.
+async fn step(s: &dyn Store, n: &mut usize, action: &str, target: &str, before: bool, after: bool) {
+    let r = one_new_record(s, *n, action, target).await;
+    *n += 1;
+    assert_eq!(r.seq as usize, *n, "seq has no gaps");
+    assert_eq!(r.before.is_some(), before, "{action}: before");
+    assert_eq!(r.after.is_some(), after, "{action}: after");
+    assert!(r.at.0 >= T0.0);
+}
+
+pub async fn audit_every_change_writes_one_record(store: Arc<dyn Store>) {
+    let who = Actor {
+        principal: "token:77".into(),
+        role: Role::Operator,
+    };
+    let n = &mut 0usize;
+    let s = &*store;
+    let t = s
+        .create_token(new_token("t", Role::Auditor, "t"), &who)
+        .await
+        .unwrap();
+    step(
+        s,
+        n,
+        "token.create",
+        &format!("token:{}", t.id),
+        false,
+        true,
+    )
+    .await;
+    s.revoke_token(t.id, T0, &who).await.unwrap();
+    step(s, n, "token.revoke", &format!("token:{}", t.id), true, true).await;
+    let a = s
+        .create_asset(NewAsset::named("aud"), T0, &who)
+        .await
+        .unwrap();
+    let target = format!("asset:{}", a.id);
+    step(s, n, "asset.create", &target, false, true).await;
+    s.update_asset(
+        a.id,
+        AssetPatch {
+            tier: Some(1),
+            ..Default::default()
+        },
+        T0,
+        &who,
+    )
+    .await
+    .unwrap();
+    step(s, n, "asset.update", &target, true, true).await;
+    s.heartbeat(a.id, T0).await.unwrap();
+    assert_eq!(count_records(s).await, *n);
+    let v = packages(10, "1");
+    let mut c = change(a.id, "k", None, &[], &v, T0);
+    c.open = vec![new_finding(a.id, &v[0], "CVE-1", T0)];
+    s.apply_inventory(c, &who).await.unwrap();
+    step(s, n, "inventory.apply", &target, true, true).await;
+    let f = s
+        .list_findings(FindingFilter::default())
+        .await
+        .unwrap()
+        .remove(0);
+    s.set_finding_state(f.id, FindingState::Accepted, Some("ok".into()), T0, &who)
+        .await
+        .unwrap();
+    step(
+        s,
+        n,
+        "finding.state",
+        &format!("finding:{}", f.id),
+        true,
+        true,
+    )
+    .await;
+    s.apply_finding_changes(
+        FindingChanges {
+            fix: vec![f.id],
+            now: T0,
+            cause: "c".into(),
+            ..Default::default()
+        },
+        &who,
+    )
+    .await
+    .unwrap();
+    step(s, n, "findings.apply", "findings", false, true).await;
+    s.set_feed_state(
+        FeedState {
+            name: "kev".into(),
+            state: serde_json::json!({}),
+            updated_at: T0,
+        },
+        &who,
+    )
+    .await
+    .unwrap();
+    step(s, n, "feed.state", "feed:kev", false, true).await;
+    let j = s.enqueue_job(job(a.id, "rescan"), T0, &who).await.unwrap();
+    step(s, n, "job.enqueue", &format!("job:{}", j.id), false, true).await;
+    s.claim_jobs(a.id, 1, T0, T0.plus_secs(5)).await.unwrap();
+    step(s, n, "job.claim", &target, true, true).await;
+    s.finish_job(j.id, a.id, ok_result(), T0, &who)
+        .await
+        .unwrap();
+    step(s, n, "job.finish", &format!("job:{}", j.id), true, true).await;
+    let e = s
+        .create_token(new_token("e", Role::Enroll, "e"), &who)
+        .await
+        .unwrap();
+    step(
+        s,
+        n,
+        "token.create",
+        &format!("token:{}", e.id),
+        false,
+        true,
+    )
+    .await;
+    let en = s.enroll(enrollment("e", "ag", "aud-2"), T0).await.unwrap();
+    step(
+        s,
+        n,
+        "agent.enroll",
+        &format!("asset:{}", en.asset.id),
+        true,
+        true,
+    )
+    .await;
+
+    let all = all_records(s).await;
+    assert!(all
+        .iter()
+        .filter(|r| r.action != "agent.enroll" && r.action != "job.claim")
+        .all(|r| r.actor == who));
+    let v = audit::verify(&all, Some((all.len() as i64, &all.last().unwrap().hash)));
+    assert!(v.ok(), "{:?}", v.problems);
+    assert_eq!(v.records as usize, all.len());
+    // Paging returns the same chain.
+    let first = s.audit_records(0, 3).await.unwrap();
+    let next = s.audit_records(3, 3).await.unwrap();
+    assert_eq!(
+        first.iter().chain(next.iter()).cloned().collect::<Vec<_>>(),
+        all[..6].to_vec()
+    );
+}
+
+pub async fn concurrent_writers_all_succeed(store: Arc<dyn Store>) {
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                let a = s
+                    .create_asset(NewAsset::named(format!("c-{i}")), T0, &admin())
+                    .await
+                    .expect("asset");
+                let mut prev: Vec<PackageRow> = Vec::new();
+                let mut snap = None;
+                for r in 0..3 {
+                    let next = packages(300 + r * 10, "1.0");
+                    let c = change(a.id, &format!("{i}-{r}"), snap, &prev, &next, T0);
+                    match s.apply_inventory(c, &admin()).await.expect("apply") {
+                        ApplyOutcome::Applied { snapshot_id, .. } => snap = Some(snapshot_id),
+                        other => panic!("{other:?}"),
+                    }
+                    prev = next;
+                    for h in 0..20 {
+                        assert!(s.heartbeat(a.id, T0.plus_secs(h)).await.expect("heartbeat"));
+                    }
+                }
+                let j = s
+                    .enqueue_job(job(a.id, "rescan"), T0, &admin())
+                    .await
+                    .expect("enqueue");
+                let got = s
+                    .claim_jobs(a.id, 1, T0, T0.plus_secs(9))
+                    .await
+                    .expect("claim");
+                assert_eq!(got.len(), 1);
+                s.finish_job(j.id, a.id, ok_result(), T0, &admin())
+                    .await
+                    .expect("finish");
+                a.id
+            })
+        })
+        .collect();
+    for t in tasks {
+        let id = t.await.expect("task");
+        assert_eq!(
+            store.current_packages(id).await.unwrap().packages.len(),
+            320
+        );
+        assert_eq!(store.list_snapshots(id).await.unwrap().len(), 3);
+    }
+    let all = all_records(&*store).await;
+    assert_eq!(all.len(), 8 * (1 + 3 + 3));
+    assert!(audit::verify(&all, None).ok());
+}
+
+pub async fn unusual_text_round_trips_or_is_invalid(store: Arc<dyn Store>) {
+    // Unicode everywhere must round-trip; a NUL byte (which PostgreSQL text cannot hold)
+    // must either round-trip or be `Invalid` with nothing written — never a panic or a
+    // half-written change.
+    let a = store
+        .create_asset(NewAsset::named("höst-✓ \"quoted\" 'x'"), T0, &admin())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_asset(a.id).await.unwrap().unwrap().name,
+        "höst-✓ \"quoted\" 'x'"
+    );
+    let mut weird = pkg("PyPI", "naïve-pkg'; DROP TABLE assets; --", "1.0+ü");
+    weird.purl = Some("pkg:pypi/na%C3%AFve@1.0".into());
+    let v = vec![weird.clone()];
+    let ApplyOutcome::Applied { snapshot_id, .. } = store
+        .apply_inventory(change(a.id, "k", None, &[], &v, T0), &admin())
+        .await
+        .unwrap()
+    else {
+        panic!("apply");
+    };
+    assert_eq!(store.current_packages(a.id).await.unwrap().packages, v);
+    assert_eq!(
+        store.snapshot_packages(snapshot_id).await.unwrap(),
+        Some(v.clone())
+    );
+
+    let n = count_records(&*store).await;
+    let nul = vec![pkg("npm", "bad\0name", "1.0")];
+    let c = change(a.id, "k-nul", Some(snapshot_id), &v, &nul, T0);
+    match store.apply_inventory(c, &admin()).await {
+        Ok(ApplyOutcome::Applied { .. }) => {
+            assert_eq!(store.current_packages(a.id).await.unwrap().packages, nul);
+        }
+        Err(Error::Invalid(_)) => {
+            assert_eq!(store.current_packages(a.id).await.unwrap().packages, v);
+            assert_eq!(count_records(&*store).await, n);
+        }
+        other => panic!("a NUL byte must round-trip or be Invalid, got {other:?}"),
+    }
+    match store
+        .create_asset(NewAsset::named("nul\0host"), T0, &admin())
+        .await
+    {
+        Ok(x) => assert_eq!(
+            store.get_asset(x.id).await.unwrap().unwrap().name,
+            "nul\0host"
+        ),
+        Err(Error::Invalid(_)) => {}
+        Err(e) => panic!("a NUL byte must round-trip or be Invalid, got {e:?}"),
+    }
+    assert_chain_ok(&*store).await;
+}

@@ -1,0 +1,181 @@
+//! The control plane's storage: one trait, [`Store`], with two implementations in
+//! `patchpilot-store-sqlite` (the embedded default) and `patchpilot-store-postgres`
+//! (for stateless server replicas). Cut the way atuin cuts its server database: the
+//! trait and its data model live here with no database dependency, so the server, the
+//! CLI and the agent can share the types, and [`conformance`] is one suite that every
+//! backend must pass against a real database.
+//!
+//! Design rules every backend follows:
+//! - Every state-changing method takes an [`Actor`] and writes exactly one audit record
+//!   in the same transaction as the change (see [`audit`] for the hash chain). Heartbeats
+//!   are liveness telemetry, not state changes, and write none.
+//! - Nothing is half-written: each method is one transaction.
+//! - The server holds no state: optimistic checks (`expected_previous` on inventories)
+//!   and row locks (`FOR UPDATE SKIP LOCKED` for jobs) make concurrent replicas safe.
+//! - Secrets are never stored, only their SHA-256 ([`TokenHash`]).
+
+pub mod audit;
+pub mod codec;
+pub mod conformance;
+mod model;
+
+pub use model::*;
+
+use async_trait::async_trait;
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The referenced row does not exist (unknown asset, token, job, snapshot).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A uniqueness or precondition rule was broken (duplicate name, a stale
+    /// `expected_previous`, a used enrolment token, a job not claimed by this agent).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The caller passed something the store cannot hold.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The database failed (connection, I/O, a migration). The message is the backend's.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which backend a store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The storage trait. Object-safe (`Arc<dyn Store>`), so the server picks the backend
+/// from the database URL at start.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// A cheap round trip to the database, for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+
+    // ---------------------------------------------------------------- tokens
+
+    /// Store a new token (API, agent or enrolment). Fails with `Conflict` if the hash exists.
+    async fn create_token(&self, new: NewToken, actor: &Actor) -> Result<Token>;
+    /// The token with this hash, whatever its state (the caller checks expiry/revocation
+    /// with [`Token::usable_at`]).
+    async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<Token>>;
+    async fn list_tokens(&self) -> Result<Vec<Token>>;
+    /// Revoke a token; `Ok(false)` if it was already revoked. `NotFound` if absent.
+    async fn revoke_token(&self, id: i64, now: Ts, actor: &Actor) -> Result<bool>;
+    /// How many tokens exist (to decide whether to bootstrap an admin).
+    async fn count_tokens(&self) -> Result<u64>;
+
+    /// Atomically: check that `enroll_hash` names a usable, unused enrolment token, mark
+    /// it used, create the asset (or reuse the one named `asset.name` if it exists), and
+    /// store a new agent token bound to that asset. `Conflict` if the enrolment token was
+    /// already used, `NotFound` if it does not exist or is not usable at `now`.
+    async fn enroll(&self, req: Enrollment, now: Ts) -> Result<Enrolled>;
+
+    // ---------------------------------------------------------------- assets
+
+    /// `Conflict` if an asset with the same name exists.
+    async fn create_asset(&self, new: NewAsset, now: Ts, actor: &Actor) -> Result<Asset>;
+    async fn get_asset(&self, id: i64) -> Result<Option<Asset>>;
+    /// Assets ordered by id, starting after `after_id`.
+    async fn list_assets(&self, after_id: i64, limit: u32) -> Result<Vec<Asset>>;
+    /// Apply the fields that are `Some`. `NotFound` if absent.
+    async fn update_asset(
+        &self,
+        id: i64,
+        patch: AssetPatch,
+        now: Ts,
+        actor: &Actor,
+    ) -> Result<Asset>;
+    /// Record that the asset's agent is alive. `Ok(false)` if the asset does not exist.
+    async fn heartbeat(&self, asset_id: i64, now: Ts) -> Result<bool>;
+
+    // ---------------------------------------------------------------- inventories
+
+    /// The asset's current snapshot id and packages (empty when none yet).
+    async fn current_packages(&self, asset_id: i64) -> Result<CurrentPackages>;
+    /// Apply an inventory change in one transaction: the new snapshot (history), the
+    /// package diff against the current set, the finding changes, the idempotency key
+    /// and one audit record. Returns `Duplicate` (and writes nothing) if the key was
+    /// seen for this asset, `Stale` (and writes nothing) if the asset's current snapshot
+    /// is not `expected_previous` — the caller re-reads and recomputes.
+    async fn apply_inventory(&self, change: InventoryChange, actor: &Actor)
+        -> Result<ApplyOutcome>;
+    async fn list_snapshots(&self, asset_id: i64) -> Result<Vec<SnapshotInfo>>;
+    /// The full package list of a snapshot (any, not just the current one).
+    async fn snapshot_packages(&self, snapshot_id: i64) -> Result<Option<Vec<PackageRow>>>;
+
+    // ---------------------------------------------------------------- findings
+
+    async fn list_findings(&self, filter: FindingFilter) -> Result<Vec<Finding>>;
+    /// Every current package, fleet-wide, of these (ecosystem, name) pairs, with the
+    /// asset it is on — the input of an incremental re-match after a feed update.
+    async fn packages_named(&self, keys: &[PackageName]) -> Result<Vec<AssetPackage>>;
+    /// Every non-fixed finding on these (ecosystem, name) pairs, fleet-wide.
+    async fn findings_on(&self, keys: &[PackageName]) -> Result<Vec<Finding>>;
+    /// Apply finding changes computed by a feed re-match, in one transaction, with one
+    /// audit record summarizing them.
+    async fn apply_finding_changes(
+        &self,
+        changes: FindingChanges,
+        actor: &Actor,
+    ) -> Result<ChangeCounts>;
+    /// Move one finding to `accepted` / `suppressed` (with a reason) or back to `open`.
+    async fn set_finding_state(
+        &self,
+        id: i64,
+        state: FindingState,
+        reason: Option<String>,
+        now: Ts,
+        actor: &Actor,
+    ) -> Result<Finding>;
+
+    // ---------------------------------------------------------------- feed state
+
+    async fn get_feed_state(&self, name: &str) -> Result<Option<FeedState>>;
+    async fn set_feed_state(&self, state: FeedState, actor: &Actor) -> Result<()>;
+
+    // ---------------------------------------------------------------- jobs
+
+    async fn enqueue_job(&self, new: NewJob, now: Ts, actor: &Actor) -> Result<Job>;
+    /// Claim up to `limit` queued jobs of this asset (or leases that expired), setting a
+    /// lease until `lease_until`. Two concurrent claimers never get the same job
+    /// (`FOR UPDATE SKIP LOCKED` on PostgreSQL, a write transaction on SQLite).
+    async fn claim_jobs(
+        &self,
+        asset_id: i64,
+        limit: u32,
+        now: Ts,
+        lease_until: Ts,
+    ) -> Result<Vec<Job>>;
+    /// Finish a claimed job. `Conflict` if it is not claimed by `asset_id` or already
+    /// finished with a different result; finishing twice with the same result is `Ok`.
+    async fn finish_job(
+        &self,
+        id: i64,
+        asset_id: i64,
+        result: JobResult,
+        now: Ts,
+        actor: &Actor,
+    ) -> Result<Job>;
+    async fn get_job(&self, id: i64) -> Result<Option<Job>>;
+    /// Jobs (of one asset, or all), newest first, at most `limit` (capped at 10,000).
+    async fn list_jobs(&self, asset_id: Option<i64>, limit: u32) -> Result<Vec<Job>>;
+
+    /// Changes announced by any process on this database (PostgreSQL LISTEN/NOTIFY,
+    /// in-process on SQLite): jobs queued for an asset, feeds updated. Lossy by design —
+    /// listeners re-read the database after a wake-up.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Notice>;
+
+    // ---------------------------------------------------------------- audit
+
+    /// Audit records with `seq > after_seq`, ascending, at most `limit`.
+    async fn audit_records(&self, after_seq: i64, limit: u32) -> Result<Vec<audit::Record>>;
+}
