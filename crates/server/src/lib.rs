@@ -1,0 +1,525 @@
+//! `patchpilot server`: the control plane.
+//!
+//! An axum application over one [`patchpilot_store::Store`] (SQLite embedded by default,
+//! PostgreSQL by URL). It holds no state a replica would need to share: tokens are
+//! looked up in the database (cached for seconds), inventories are applied with an
+//! optimistic check, jobs are claimed with row locks, and the only in-memory structure of
+//! weight, the advisory index, is rebuilt from the advisory database on each replica.
+//!
+//! Findings stay current incrementally (see [`matching`]): a report re-matches only the
+//! packages that changed, a feed reload only the packages whose advisories changed.
+
+pub mod auth;
+pub mod error;
+pub mod matching;
+pub mod metrics;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use axum::extract::DefaultBodyLimit;
+use patchpilot_api::{AuditVerifyResponse, ReloadResponse};
+use patchpilot_store::{Actor, FeedState, FindingChanges, NewToken, Role, Store, TokenHash, Ts};
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::error::ApiError;
+use crate::matching::{reconcile, Matcher};
+
+/// Server settings (CLI flags and `PATCHPILOT_*` variables fill them).
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// `postgres://…` or `sqlite://PATH`; `None` = SQLite at `<data_dir>/server.db`.
+    pub database_url: Option<String>,
+    /// Where the advisory database lives (and the SQLite file by default).
+    pub data_dir: PathBuf,
+    /// Largest request body, bytes.
+    pub body_limit: usize,
+    /// PEM certificate chain and key: serve HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Use this as the bootstrap admin token instead of a random one.
+    pub bootstrap_token: Option<String>,
+    pub job_lease_secs: i64,
+    /// How often a long poll re-checks the database when no notice arrives.
+    pub job_poll_ms: u64,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("body_limit", &self.body_limit)
+            .field("tls", &self.tls)
+            .field(
+                "bootstrap_token",
+                &self.bootstrap_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// A database URL with any password blanked, for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Config {
+    pub fn new(data_dir: PathBuf) -> Config {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
+            database_url: None,
+            data_dir,
+            body_limit: 32 << 20,
+            tls: None,
+            bootstrap_token: None,
+            job_lease_secs: 300,
+            job_poll_ms: 2_000,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database {url}: {source}")]
+    Database {
+        url: String,
+        source: patchpilot_store::Error,
+    },
+    #[error("advisory database: {0}")]
+    Advisories(#[from] patchpilot_advisory_db::DbError),
+    #[error("listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("{0}")]
+    Store(#[from] patchpilot_store::Error),
+}
+
+/// Everything a request handler can reach.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    matcher: RwLock<Arc<Matcher>>,
+    pub config: Config,
+    pub metrics: metrics::Metrics,
+    pub tokens: auth::TokenCache,
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, matcher: Arc<Matcher>, config: Config) -> Arc<AppState> {
+        Arc::new(AppState {
+            store,
+            matcher: RwLock::new(matcher),
+            config,
+            metrics: metrics::Metrics::default(),
+            tokens: auth::TokenCache::default(),
+            reload: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The advisory index in use now.
+    pub fn matcher(&self) -> Arc<Matcher> {
+        match self.matcher.read() {
+            Ok(m) => m.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub fn set_matcher(&self, m: Arc<Matcher>) {
+        match self.matcher.write() {
+            Ok(mut g) => *g = m,
+            Err(p) => *p.into_inner() = m,
+        }
+    }
+}
+
+/// Open the store a URL names (see [`Config::database_url`]).
+pub async fn open_store(url: Option<&str>, data_dir: &Path) -> Result<Arc<dyn Store>, StartError> {
+    let db_err = |url: &str, source| StartError::Database {
+        url: redact_url(url),
+        source,
+    };
+    match url {
+        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            let s = patchpilot_store_postgres::PgStore::connect(u)
+                .await
+                .map_err(|e| db_err(u, e))?;
+            Ok(Arc::new(s))
+        }
+        Some(u) => {
+            let s = patchpilot_store_sqlite::SqliteStore::open_url(u)
+                .await
+                .map_err(|e| db_err(u, e))?;
+            Ok(Arc::new(s))
+        }
+        None => {
+            let path = data_dir.join("server.db");
+            let s = patchpilot_store_sqlite::SqliteStore::open(&path)
+                .await
+                .map_err(|e| db_err(&path.display().to_string(), e))?;
+            Ok(Arc::new(s))
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Patchpilot control plane", version = "1", description = "Assets, inventories, findings, jobs and the audit log of a Patchpilot fleet."),
+    modifiers(&BearerAuth),
+    tags((name = "agent"), (name = "assets"), (name = "findings"), (name = "tokens"), (name = "jobs"), (name = "audit"), (name = "feeds"), (name = "health"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every `/api/v1` route with its OpenAPI annotation: the one list both the router and
+/// the document come from.
+fn api_router() -> OpenApiRouter<Arc<AppState>> {
+    use routes::*;
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(enroll))
+        .routes(routes!(heartbeat))
+        .routes(routes!(inventory))
+        .routes(routes!(agent_jobs))
+        .routes(routes!(job_result))
+        .routes(routes!(list_assets, create_asset))
+        .routes(routes!(get_asset, patch_asset))
+        .routes(routes!(list_snapshots))
+        .routes(routes!(snapshot_diff))
+        .routes(routes!(list_findings))
+        .routes(routes!(patch_finding))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+        .routes(routes!(list_jobs, create_job))
+        .routes(routes!(get_job))
+        .routes(routes!(audit))
+        .routes(routes!(audit_verify))
+        .routes(routes!(feeds))
+        .routes(routes!(feeds_reload))
+}
+
+/// The OpenAPI 3.1 document, as served at `/api/v1/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = api_router().split_for_parts();
+    api.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    api
+}
+
+/// The application: every route, its OpenAPI document, the body limit and metrics.
+pub fn app(state: Arc<AppState>) -> axum::Router {
+    let (router, mut api) = api_router().split_for_parts();
+    api.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    let doc = Arc::new(api.to_json().unwrap_or_else(|_| "{}".into()));
+    router
+        .route(
+            patchpilot_api::paths::OPENAPI,
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        (*doc).clone(),
+                    )
+                }
+            }),
+        )
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .with_state(state)
+}
+
+/// Create the first admin token if the store has no token at all. Returns the secret
+/// when one was generated (to print once), `None` when tokens exist or the secret came
+/// from the configuration.
+pub async fn bootstrap(
+    store: &dyn Store,
+    configured: Option<&str>,
+) -> Result<Option<String>, StartError> {
+    if store.count_tokens().await? > 0 {
+        return Ok(None);
+    }
+    let (secret, generated) = match configured {
+        Some(s) => (s.to_string(), false),
+        None => (auth::new_secret(), true),
+    };
+    store
+        .create_token(
+            NewToken {
+                name: "bootstrap-admin".into(),
+                role: Role::Admin,
+                hash: TokenHash::of_secret(&secret),
+                created_at: Ts::now(),
+                expires_at: None,
+                asset_id: None,
+            },
+            &Actor::system(),
+        )
+        .await?;
+    Ok(generated.then_some(secret))
+}
+
+const FEED_STATE: &str = "advisories";
+
+/// Re-match what changed between the loaded advisory index and the database on disk.
+pub async fn reload_feeds(st: &AppState, actor: &Actor) -> Result<ReloadResponse, ApiError> {
+    let _guard = st.reload.lock().await;
+    let dir = st.config.data_dir.clone();
+    let new = tokio::task::spawn_blocking(move || Matcher::load(&dir))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::unavailable(format!("advisory database: {e}")))?;
+    let old = st.matcher();
+    rematch(st, Some(&old), Arc::new(new), actor).await
+}
+
+/// Apply the difference between `old` and `new` to the fleet's findings and make `new`
+/// current. `old = None` re-matches every package the new index knows.
+pub async fn rematch(
+    st: &AppState,
+    old: Option<&Matcher>,
+    new: Arc<Matcher>,
+    actor: &Actor,
+) -> Result<ReloadResponse, ApiError> {
+    let mut out = ReloadResponse {
+        changed: old.is_none_or(|o| o.digest() != new.digest()),
+        packages_rematched: 0,
+        findings_opened: 0,
+        findings_fixed: 0,
+        findings_updated: 0,
+    };
+    if out.changed {
+        let keys: Vec<_> = new.changed_keys(old).into_iter().collect();
+        let now = Ts::now();
+        for chunk in keys.chunks(500) {
+            let pkgs = st.store.packages_named(chunk).await?;
+            let have = st.store.findings_on(chunk).await?;
+            out.packages_rematched += chunk.len() as u64;
+            let want: Vec<_> = pkgs
+                .iter()
+                .flat_map(|ap| new.findings_for(ap.asset_id, &ap.package, now))
+                .collect();
+            let rec = reconcile(want, &have);
+            if rec.open.is_empty() && rec.fix.is_empty() && rec.update.is_empty() {
+                continue;
+            }
+            let counts = st
+                .store
+                .apply_finding_changes(
+                    FindingChanges {
+                        open: rec.open,
+                        fix: rec.fix,
+                        update: rec.update,
+                        now,
+                        cause: format!("advisory database {}", new.digest()),
+                    },
+                    actor,
+                )
+                .await?;
+            out.findings_opened += counts.opened;
+            out.findings_fixed += counts.fixed;
+            out.findings_updated += counts.updated;
+        }
+        st.store
+            .set_feed_state(
+                FeedState {
+                    name: FEED_STATE.into(),
+                    state: serde_json::json!({
+                        "digest": new.digest(),
+                        "written_at": new.written_at(),
+                        "advisories": new.len(),
+                    }),
+                    updated_at: now,
+                },
+                actor,
+            )
+            .await?;
+    }
+    st.set_matcher(new);
+    Ok(out)
+}
+
+/// Walk the audit chain from the store.
+pub async fn verify_audit(
+    store: &dyn Store,
+    expected_head: Option<(i64, &str)>,
+) -> Result<AuditVerifyResponse, patchpilot_store::Error> {
+    let mut v = patchpilot_store::audit::Verifier::new();
+    let mut after = 0;
+    loop {
+        let page = store.audit_records(after, 5_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for r in &page {
+            v.push(r);
+        }
+        if page.len() < 5_000 {
+            break;
+        }
+    }
+    let v = v.finish(expected_head);
+    Ok(AuditVerifyResponse {
+        ok: v.ok(),
+        records: v.records,
+        head_seq: v.head.as_ref().map(|h| h.0),
+        head_hash: v.head.map(|h| h.1),
+        problems: v
+            .problems
+            .into_iter()
+            .map(|p| format!("record {}: {}", p.seq, p.reason))
+            .collect(),
+    })
+}
+
+/// A started server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    /// The bootstrap admin secret, if this start generated one.
+    pub bootstrap_secret: Option<String>,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stop accepting, finish in-flight requests, and return.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// Wait until the server stops by itself (it does not, unless it fails).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+
+    /// A handle that triggers graceful shutdown.
+    pub fn shutdown_handle(&self) -> tokio::sync::watch::Sender<bool> {
+        self.shutdown.clone()
+    }
+}
+
+/// Open the store, run migrations, bootstrap the admin token, load the advisory index,
+/// re-match if the advisory database changed while the server was down, bind and serve.
+pub async fn start(config: Config) -> Result<Running, StartError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::Database {
+        url: config.data_dir.display().to_string(),
+        source: patchpilot_store::Error::Backend(format!("creating the data directory: {e}")),
+    })?;
+    let store = open_store(config.database_url.as_deref(), &config.data_dir).await?;
+    let bootstrap_secret = bootstrap(store.as_ref(), config.bootstrap_token.as_deref()).await?;
+    let dir = config.data_dir.clone();
+    let matcher = tokio::task::spawn_blocking(move || Matcher::load(&dir))
+        .await
+        .map_err(|e| StartError::Tls(format!("loading advisories: {e}")))??;
+    let known = store.get_feed_state(FEED_STATE).await?;
+    let known_digest = known.as_ref().and_then(|s| {
+        s.state
+            .get("digest")
+            .and_then(|d| d.as_str())
+            .map(str::to_string)
+    });
+    let matcher = Arc::new(matcher);
+    let state = AppState::new(store, matcher.clone(), config.clone());
+    if known_digest.as_deref() != Some(matcher.digest()) {
+        // The advisory database changed while no server ran (or this is the first start):
+        // the fingerprints of the old one are not known, so every package the new index
+        // names is re-matched once.
+        rematch(&state, None, matcher, &Actor::system())
+            .await
+            .map_err(|e| StartError::Store(patchpilot_store::Error::Backend(e.message)))?;
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    let router = app(state.clone());
+    let task = match &config.tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                })
+                .await
+        }),
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| {
+                    StartError::Tls(format!("{} / {}: {e}", cert.display(), key.display()))
+                })?;
+            let std_listener = listener
+                .into_std()
+                .map_err(|source| StartError::Listen { addr, source })?;
+            let handle = axum_server::Handle::new();
+            let h2 = handle.clone();
+            tokio::spawn(async move {
+                let _ = rx.wait_for(|s| *s).await;
+                h2.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+            });
+            tokio::spawn(async move {
+                axum_server::from_tcp_rustls(std_listener, tls)
+                    .handle(handle)
+                    .serve(router.into_make_service())
+                    .await
+            })
+        }
+    };
+    Ok(Running {
+        addr,
+        state,
+        bootstrap_secret,
+        shutdown: tx,
+        task,
+    })
+}

@@ -1,0 +1,128 @@
+//! Prometheus metrics at `/metrics` (prometheus-client, one registry per server).
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+use crate::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteOnly {
+    pub route: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RouteLabels, Counter>,
+    pub latency: Family<RouteOnly, Histogram>,
+    pub inventory_reports: Counter,
+    pub heartbeats: Counter,
+    pub findings_opened: Counter,
+    pub findings_fixed: Counter,
+    pub stale_retries: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("patchpilot");
+        let requests = Family::<RouteLabels, Counter>::default();
+        let latency = Family::<RouteOnly, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+            ])
+        });
+        let c = Counter::default;
+        let (inventory_reports, heartbeats, findings_opened, findings_fixed, stale_retries) =
+            (c(), c(), c(), c(), c());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        registry.register(
+            "inventory_reports",
+            "Inventory reports applied",
+            inventory_reports.clone(),
+        );
+        registry.register("heartbeats", "Agent heartbeats", heartbeats.clone());
+        registry.register(
+            "findings_opened",
+            "Findings opened",
+            findings_opened.clone(),
+        );
+        registry.register(
+            "findings_fixed",
+            "Findings closed as fixed",
+            findings_fixed.clone(),
+        );
+        registry.register(
+            "inventory_stale_retries",
+            "Inventory reports recomputed after a concurrent change",
+            stale_retries.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            inventory_reports,
+            heartbeats,
+            findings_opened,
+            findings_fixed,
+            stale_retries,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+/// Middleware: count and time every request by its route template.
+pub async fn track(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let m = &state.metrics;
+    m.latency
+        .get_or_create(&RouteOnly {
+            route: route.clone(),
+        })
+        .observe(start.elapsed().as_secs_f64());
+    m.requests
+        .get_or_create(&RouteLabels {
+            method,
+            route,
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    resp
+}

@@ -1,0 +1,746 @@
+//! The `/api/v1` handlers. Each is annotated for the OpenAPI document, which is built
+//! from the same `routes!` calls that mount them, so the two cannot drift.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use patchpilot_api::*;
+use patchpilot_store::{Enrollment, FindingFilter, InventoryChange, NewToken, Notice, TokenHash};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{new_secret, Caller, ADMINS, APPROVERS, AUDITORS, OPERATORS, READERS};
+use crate::error::{ApiError, Json, Path, Query};
+use crate::matching::{canonicalize, diff, reconcile};
+use crate::AppState;
+
+type S = State<Arc<AppState>>;
+type R<T> = Result<T, ApiError>;
+
+// ------------------------------------------------------------------ health
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(st): S) -> R<Json<Health>> {
+    st.store
+        .ping()
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    Ok(Json(Health { status: "ready" }))
+}
+
+/// Prometheus metrics, text format.
+#[utoipa::path(get, path = "/metrics", tag = "health",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+pub async fn metrics(State(st): S) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        st.metrics.encode(),
+    )
+}
+
+// ------------------------------------------------------------------ agents
+
+/// Trade a one-time enrolment token (as the bearer) for an agent credential.
+#[utoipa::path(post, path = "/api/v1/enroll", tag = "agent", request_body = EnrollRequest,
+    responses((status = 201, body = EnrollResponse), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn enroll(
+    State(st): S,
+    caller: Caller,
+    Json(req): Json<EnrollRequest>,
+) -> R<impl IntoResponse> {
+    caller.require(&[Role::Enroll])?;
+    req.asset.validate()?;
+    let secret = new_secret();
+    let enrolled = st
+        .store
+        .enroll(
+            Enrollment {
+                enroll_hash: caller.hash.clone(),
+                agent_hash: TokenHash::of_secret(&secret),
+                asset: req.asset,
+            },
+            Ts::now(),
+        )
+        .await?;
+    st.tokens.forget_id(caller.token.id);
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrollResponse {
+            asset: enrolled.asset,
+            token: secret,
+        }),
+    ))
+}
+
+/// An agent is alive.
+#[utoipa::path(post, path = "/api/v1/agent/heartbeat", tag = "agent", request_body = Heartbeat,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn heartbeat(State(st): S, caller: Caller, Json(_hb): Json<Heartbeat>) -> R<StatusCode> {
+    let asset = caller.agent_asset()?;
+    if !st.store.heartbeat(asset, Ts::now()).await? {
+        return Err(ApiError::not_found(format!("asset {asset} does not exist")));
+    }
+    st.metrics.heartbeats.inc();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+const MAX_PACKAGES: usize = 200_000;
+
+fn validate_report(headers: &HeaderMap, r: &InventoryReport) -> R<()> {
+    let key = &r.idempotency_key;
+    if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "idempotency_key must be 1 to 128 printable ASCII characters",
+        ));
+    }
+    if let Some(h) = headers.get(IDEMPOTENCY_HEADER) {
+        if h.as_bytes() != key.as_bytes() {
+            return Err(ApiError::bad_request(
+                "the idempotency-key header differs from the body's key",
+            ));
+        }
+    }
+    if r.packages.len() > MAX_PACKAGES {
+        return Err(ApiError::bad_request(format!(
+            "more than {MAX_PACKAGES} packages"
+        )));
+    }
+    for (i, p) in r.packages.iter().enumerate() {
+        if p.ecosystem.is_empty() || p.name.is_empty() || p.version.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "packages[{i}]: ecosystem, name and version must not be empty"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Report the asset's complete current inventory. Applied once per idempotency key; only
+/// the packages that changed since the last report are matched again.
+#[utoipa::path(post, path = "/api/v1/agent/inventory", tag = "agent", request_body = InventoryReport,
+    params(("idempotency-key" = Option<String>, Header, description = "Equal to the body's idempotency_key")),
+    responses((status = 200, body = InventoryAck), (status = 400, body = ErrorBody),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn inventory(
+    State(st): S,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(report): Json<InventoryReport>,
+) -> R<Json<InventoryAck>> {
+    let asset = caller.agent_asset()?;
+    validate_report(&headers, &report)?;
+    let ack = ingest(&st, asset, report, &caller.actor).await?;
+    Ok(Json(ack))
+}
+
+/// Apply one inventory report for `asset` (also used by tests and the full re-match check).
+pub async fn ingest(
+    st: &AppState,
+    asset: i64,
+    report: InventoryReport,
+    actor: &Actor,
+) -> R<InventoryAck> {
+    let mut packages = report.packages;
+    let content_hash = canonicalize(&mut packages);
+    let source = if report.sources.is_empty() {
+        "agent".to_string()
+    } else {
+        report.sources.join(",")
+    };
+    for _attempt in 0..8 {
+        let cur = st.store.current_packages(asset).await?;
+        let (added, removed) = diff(&cur.packages, &packages);
+        let now = Ts::now();
+        let matcher = st.matcher();
+        let want: Vec<_> = added
+            .iter()
+            .flat_map(|p| matcher.findings_for(asset, p, now))
+            .collect();
+        let have = if removed.is_empty() {
+            Vec::new()
+        } else {
+            let gone: HashSet<&PackageRow> = removed.iter().collect();
+            unfixed_findings(st, asset)
+                .await?
+                .into_iter()
+                .filter(|f| gone.contains(&f.package))
+                .collect()
+        };
+        let rec = reconcile(want, &have);
+        let change = InventoryChange {
+            asset_id: asset,
+            idempotency_key: report.idempotency_key.clone(),
+            expected_previous: cur.snapshot_id,
+            collected_at: report.collected_at,
+            received_at: now,
+            source: source.clone(),
+            content_hash: content_hash.clone(),
+            packages: packages.clone(),
+            added: added.clone(),
+            removed: removed.clone(),
+            open: rec.open,
+            fix: rec.fix,
+        };
+        match st.store.apply_inventory(change, actor).await? {
+            ApplyOutcome::Applied {
+                snapshot_id,
+                opened,
+                fixed,
+            } => {
+                st.metrics.inventory_reports.inc();
+                st.metrics.findings_opened.inc_by(opened);
+                st.metrics.findings_fixed.inc_by(fixed);
+                return Ok(InventoryAck {
+                    snapshot_id,
+                    duplicate: false,
+                    added: added.len() as u64,
+                    removed: removed.len() as u64,
+                    findings_opened: opened,
+                    findings_fixed: fixed,
+                });
+            }
+            ApplyOutcome::Duplicate { snapshot_id } => {
+                return Ok(InventoryAck {
+                    snapshot_id,
+                    duplicate: true,
+                    added: 0,
+                    removed: 0,
+                    findings_opened: 0,
+                    findings_fixed: 0,
+                })
+            }
+            ApplyOutcome::Stale { .. } => {
+                st.metrics.stale_retries.inc();
+                continue;
+            }
+        }
+    }
+    Err(ApiError::conflict(
+        "the asset's inventory kept changing concurrently; retry",
+    ))
+}
+
+/// Every unfixed finding of an asset (paged through the store's cap).
+async fn unfixed_findings(st: &AppState, asset: i64) -> R<Vec<Finding>> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = st
+            .store
+            .list_findings(FindingFilter {
+                asset_id: Some(asset),
+                unfixed: true,
+                after_id: after,
+                limit: Some(10_000),
+                ..Default::default()
+            })
+            .await?;
+        let n = page.len();
+        if let Some(last) = page.last() {
+            after = last.id;
+        }
+        out.extend(page);
+        if n < 10_000 {
+            return Ok(out);
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct WaitQuery {
+    /// Seconds to wait for a job when none is queued (0 to 60).
+    #[serde(default)]
+    wait: u64,
+}
+
+/// Claim this agent's queued jobs, waiting up to `wait` seconds for one.
+#[utoipa::path(get, path = "/api/v1/agent/jobs", tag = "agent", params(WaitQuery),
+    responses((status = 200, body = Vec<Job>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn agent_jobs(
+    State(st): S,
+    caller: Caller,
+    Query(q): Query<WaitQuery>,
+) -> R<Json<Vec<Job>>> {
+    let asset = caller.agent_asset()?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(q.wait.min(60));
+    let mut notices = st.store.subscribe();
+    loop {
+        let now = Ts::now();
+        let jobs = st
+            .store
+            .claim_jobs(asset, 16, now, now.plus_secs(st.config.job_lease_secs))
+            .await?;
+        if !jobs.is_empty() || tokio::time::Instant::now() >= deadline {
+            return Ok(Json(jobs));
+        }
+        // Wake on a notice for this asset, on a lagged channel (re-check), at the
+        // deadline, or at the poll interval (a notice can be lost across replicas).
+        let wake = tokio::time::Instant::now() + Duration::from_millis(st.config.job_poll_ms);
+        let until = wake.min(deadline);
+        loop {
+            match tokio::time::timeout_at(until, notices.recv()).await {
+                Ok(Ok(Notice::JobQueued { asset_id })) if asset_id == asset => break,
+                Ok(Ok(_)) => continue,
+                Ok(Err(_)) | Err(_) => break,
+            }
+        }
+    }
+}
+
+/// Report a job's result.
+#[utoipa::path(post, path = "/api/v1/agent/jobs/{id}/result", tag = "agent", request_body = JobResult,
+    params(("id" = i64, Path, description = "Job id")),
+    responses((status = 200, body = Job), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn job_result(
+    State(st): S,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(res): Json<JobResult>,
+) -> R<Json<Job>> {
+    let asset = caller.agent_asset()?;
+    Ok(Json(
+        st.store
+            .finish_job(id, asset, res, Ts::now(), &caller.actor)
+            .await?,
+    ))
+}
+
+// ------------------------------------------------------------------ assets
+
+#[derive(Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// Return rows with id greater than this.
+    #[serde(default)]
+    after: i64,
+    /// At most this many (default 100, max 1000).
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/assets", tag = "assets", params(PageQuery),
+    responses((status = 200, body = Vec<Asset>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_assets(
+    State(st): S,
+    caller: Caller,
+    Query(q): Query<PageQuery>,
+) -> R<Json<Vec<Asset>>> {
+    caller.require(READERS)?;
+    Ok(Json(
+        st.store
+            .list_assets(q.after, q.limit.unwrap_or(100).min(1000))
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/assets", tag = "assets", request_body = NewAsset,
+    responses((status = 201, body = Asset), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_asset(
+    State(st): S,
+    caller: Caller,
+    Json(new): Json<NewAsset>,
+) -> R<impl IntoResponse> {
+    caller.require(OPERATORS)?;
+    new.validate()?;
+    let a = st.store.create_asset(new, Ts::now(), &caller.actor).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+#[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = i64, Path)),
+    responses((status = 200, body = Asset), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get_asset(State(st): S, caller: Caller, Path(id): Path<i64>) -> R<Json<Asset>> {
+    caller.require(READERS)?;
+    st.store
+        .get_asset(id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("asset {id} does not exist")))
+}
+
+#[utoipa::path(patch, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = i64, Path)),
+    request_body = AssetPatch,
+    responses((status = 200, body = Asset), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn patch_asset(
+    State(st): S,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(p): Json<AssetPatch>,
+) -> R<Json<Asset>> {
+    caller.require(OPERATORS)?;
+    if let Some(t) = p.tier {
+        if !(1..=4).contains(&t) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("tier {t} is not 1 to 4"),
+            ));
+        }
+    }
+    Ok(Json(
+        st.store
+            .update_asset(id, p, Ts::now(), &caller.actor)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/assets/{id}/snapshots", tag = "assets", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<SnapshotInfo>), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_snapshots(
+    State(st): S,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> R<Json<Vec<SnapshotInfo>>> {
+    caller.require(READERS)?;
+    if st.store.get_asset(id).await?.is_none() {
+        return Err(ApiError::not_found(format!("asset {id} does not exist")));
+    }
+    Ok(Json(st.store.list_snapshots(id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct DiffQuery {
+    from: i64,
+    to: i64,
+}
+
+/// What changed between two inventory snapshots (of any assets).
+#[utoipa::path(get, path = "/api/v1/snapshots/diff", tag = "assets", params(DiffQuery),
+    responses((status = 200, body = SnapshotDiff), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn snapshot_diff(
+    State(st): S,
+    caller: Caller,
+    Query(q): Query<DiffQuery>,
+) -> R<Json<SnapshotDiff>> {
+    caller.require(READERS)?;
+    let get = |id: i64| {
+        let st = st.clone();
+        async move {
+            st.store
+                .snapshot_packages(id)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("snapshot {id} does not exist")))
+        }
+    };
+    let (a, b) = (get(q.from).await?, get(q.to).await?);
+    let (mut added, mut removed) = diff(&a, &b);
+    // Pair up version changes of the same (ecosystem, name, release).
+    let mut changed = Vec::new();
+    let k = |p: &PackageRow| (p.ecosystem.clone(), p.name.clone(), p.release.clone());
+    let mut rest_removed = Vec::new();
+    for r in removed.drain(..) {
+        if let Some(i) = added.iter().position(|a| k(a) == k(&r)) {
+            let a = added.remove(i);
+            changed.push([r, a]);
+        } else {
+            rest_removed.push(r);
+        }
+    }
+    Ok(Json(SnapshotDiff {
+        from: q.from,
+        to: q.to,
+        added,
+        removed: rest_removed,
+        changed,
+    }))
+}
+
+// ------------------------------------------------------------------ findings
+
+#[derive(Deserialize, IntoParams)]
+pub struct FindingQuery {
+    asset_id: Option<i64>,
+    /// open, fixed, accepted or suppressed.
+    state: Option<FindingState>,
+    advisory: Option<String>,
+    #[serde(default)]
+    after: i64,
+    /// Default 1000, max 10000.
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/findings", tag = "findings", params(FindingQuery),
+    responses((status = 200, body = Vec<Finding>), (status = 400, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_findings(
+    State(st): S,
+    caller: Caller,
+    Query(q): Query<FindingQuery>,
+) -> R<Json<Vec<Finding>>> {
+    caller.require(READERS)?;
+    Ok(Json(
+        st.store
+            .list_findings(FindingFilter {
+                asset_id: q.asset_id,
+                state: q.state,
+                unfixed: false,
+                advisory_id: q.advisory,
+                after_id: q.after,
+                limit: Some(q.limit.unwrap_or(1000).min(10_000)),
+            })
+            .await?,
+    ))
+}
+
+/// Accept (risk acceptance), suppress (e.g. VEX not_affected) or reopen a finding.
+#[utoipa::path(patch, path = "/api/v1/findings/{id}", tag = "findings", params(("id" = i64, Path)),
+    request_body = FindingUpdate,
+    responses((status = 200, body = Finding), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn patch_finding(
+    State(st): S,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(u): Json<FindingUpdate>,
+) -> R<Json<Finding>> {
+    caller.require(APPROVERS)?;
+    if u.state == FindingState::Fixed {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "`fixed` is set by the server when an inventory shows the fix",
+        ));
+    }
+    if u.state != FindingState::Open && u.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "accepting or suppressing needs a reason",
+        ));
+    }
+    Ok(Json(
+        st.store
+            .set_finding_state(id, u.state, u.reason, Ts::now(), &caller.actor)
+            .await?,
+    ))
+}
+
+// ------------------------------------------------------------------ tokens
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, body = Vec<Token>), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_tokens(State(st): S, caller: Caller) -> R<Json<Vec<Token>>> {
+    caller.require(ADMINS)?;
+    Ok(Json(st.store.list_tokens().await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
+    responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_token(
+    State(st): S,
+    caller: Caller,
+    Json(req): Json<CreateToken>,
+) -> R<impl IntoResponse> {
+    caller.require(ADMINS)?;
+    if req.role == Role::Agent {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "agent tokens come from enrolment; create an `enroll` token",
+        ));
+    }
+    if req.name.trim().is_empty() || req.name.len() > 255 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "name must be 1 to 255 characters",
+        ));
+    }
+    let now = Ts::now();
+    let secret = new_secret();
+    let info = st
+        .store
+        .create_token(
+            NewToken {
+                name: req.name,
+                role: req.role,
+                hash: TokenHash::of_secret(&secret),
+                created_at: now,
+                expires_at: req
+                    .expires_in_secs
+                    .map(|s| now.plus_secs(s.min(i64::MAX as u64 / 1000) as i64)),
+                asset_id: None,
+            },
+            &caller.actor,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            info,
+            token: secret,
+        }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn revoke_token(State(st): S, caller: Caller, Path(id): Path<i64>) -> R<StatusCode> {
+    caller.require(ADMINS)?;
+    st.store.revoke_token(id, Ts::now(), &caller.actor).await?;
+    st.tokens.forget_id(id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ------------------------------------------------------------------ jobs
+
+#[derive(Deserialize, IntoParams)]
+pub struct JobQuery {
+    asset_id: Option<i64>,
+    /// Default 100, max 1000.
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery),
+    responses((status = 200, body = Vec<Job>)), security(("bearer" = [])))]
+pub async fn list_jobs(
+    State(st): S,
+    caller: Caller,
+    Query(q): Query<JobQuery>,
+) -> R<Json<Vec<Job>>> {
+    caller.require(READERS)?;
+    Ok(Json(
+        st.store
+            .list_jobs(q.asset_id, q.limit.unwrap_or(100).min(1000))
+            .await?,
+    ))
+}
+
+/// Queue a job for an asset's agent (today: `rescan`).
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "jobs", request_body = NewJob,
+    responses((status = 201, body = Job), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_job(
+    State(st): S,
+    caller: Caller,
+    Json(new): Json<NewJob>,
+) -> R<impl IntoResponse> {
+    caller.require(OPERATORS)?;
+    if new.kind.is_empty() || new.kind.len() > 64 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "kind must be 1 to 64 characters",
+        ));
+    }
+    if st.store.get_asset(new.asset_id).await?.is_none() {
+        return Err(ApiError::not_found(format!(
+            "asset {} does not exist",
+            new.asset_id
+        )));
+    }
+    let job = st.store.enqueue_job(new, Ts::now(), &caller.actor).await?;
+    Ok((StatusCode::CREATED, Json(job)))
+}
+
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = i64, Path)),
+    responses((status = 200, body = Job), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_job(State(st): S, caller: Caller, Path(id): Path<i64>) -> R<Json<Job>> {
+    caller.require(READERS)?;
+    st.store
+        .get_job(id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("job {id} does not exist")))
+}
+
+// ------------------------------------------------------------------ audit
+
+#[derive(Deserialize, IntoParams)]
+pub struct AuditQuery {
+    #[serde(default)]
+    after: i64,
+    /// Default 1000, max 10000.
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditRecord>), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn audit(
+    State(st): S,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> R<Json<Vec<AuditRecord>>> {
+    caller.require(AUDITORS)?;
+    Ok(Json(
+        st.store
+            .audit_records(q.after, q.limit.unwrap_or(1000).min(10_000))
+            .await?,
+    ))
+}
+
+/// Check the whole audit chain.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+    responses((status = 200, body = AuditVerifyResponse), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn audit_verify(State(st): S, caller: Caller) -> R<Json<AuditVerifyResponse>> {
+    caller.require(AUDITORS)?;
+    let v = crate::verify_audit(st.store.as_ref(), None).await?;
+    Ok(Json(v))
+}
+
+// ------------------------------------------------------------------ feeds
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FeedsInfo {
+    advisories: u64,
+    digest: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    written_at: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/feeds", tag = "feeds",
+    responses((status = 200, body = FeedsInfo)), security(("bearer" = [])))]
+pub async fn feeds(State(st): S, caller: Caller) -> R<Json<FeedsInfo>> {
+    caller.require(READERS)?;
+    let m = st.matcher();
+    Ok(Json(FeedsInfo {
+        advisories: m.len() as u64,
+        digest: m.digest().to_string(),
+        written_at: m.written_at(),
+    }))
+}
+
+/// Load the advisory database again (after `patchpilot feeds sync`/`import`) and re-match
+/// only the packages whose advisories changed, across the fleet.
+#[utoipa::path(post, path = "/api/v1/feeds/reload", tag = "feeds",
+    responses((status = 200, body = ReloadResponse), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn feeds_reload(State(st): S, caller: Caller) -> R<Json<ReloadResponse>> {
+    caller.require(OPERATORS)?;
+    Ok(Json(crate::reload_feeds(&st, &caller.actor).await?))
+}
