@@ -40,6 +40,13 @@ pub enum Command {
     /// Measure scan performance on the shared data set (see BENCHMARKS.md).
     #[command(hide = true)]
     Bench(BenchArgs),
+    /// Run the control plane: REST API, agents, findings kept current (see README).
+    Server(crate::server::ServerArgs),
+    /// The control plane's audit log.
+    #[command(subcommand)]
+    Audit(crate::server::AuditCmd),
+    /// Run the agent: enrol once, report inventories, heartbeat, take jobs.
+    Agent(crate::agent::AgentArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,11 +71,15 @@ pub struct CompareArgs {
     pub batch: bool,
 }
 
+// Parsed once per run; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum FeedsCmd {
-    /// Import OSV records from all.zip archives, folders of JSON/YAML records or single files.
+    /// Import OSV records (all.zip archives, folders of JSON/YAML records, single files), or
+    /// CISA KEV, FIRST EPSS, Debian/Alpine tracker files and saved NVD CVE API pages.
     Import(ImportArgs),
-    /// Download feeds (OSV, CISA KEV, FIRST EPSS) from upstream or a mirror.
+    /// Download feeds (OSV, CISA KEV, FIRST EPSS; optionally distro trackers and NVD) from
+    /// upstream or a mirror.
     Sync(SyncArgs),
     /// Show what the database holds and where it came from.
     Status,
@@ -91,11 +102,47 @@ pub struct SyncArgs {
     /// Download every OSV all.zip again instead of fetching only changed records.
     #[arg(long)]
     pub full: bool,
+    /// Distro trackers to sync as well: debian, alpine (comma-separated or repeated).
+    /// Giving --debian-url, --alpine-url or --alpine-branch enables that tracker too.
+    #[arg(
+        long = "distro",
+        value_name = "NAME",
+        value_delimiter = ',',
+        env = "PATCHPILOT_SYNC_DISTROS"
+    )]
+    pub distros: Vec<String>,
+    /// Debian security tracker JSON URL [default: https://security-tracker.debian.org/tracker/data/json].
+    #[arg(long, value_name = "URL")]
+    pub debian_url: Option<String>,
+    /// Alpine secdb base URL; files are BASE/BRANCH/REPO.json [default: https://secdb.alpinelinux.org].
+    #[arg(long, value_name = "URL")]
+    pub alpine_url: Option<String>,
+    /// Alpine branches: v3.20 (its main and community), v3.20/main, or v3.20/main.yaml
+    /// (comma-separated or repeated) [default: v3.19, v3.20, v3.21, v3.22].
+    #[arg(long = "alpine-branch", value_name = "BRANCH", value_delimiter = ',')]
+    pub alpine_branches: Vec<String>,
+    /// NVD API key: with one, CVSS vectors are synced from the NVD CVE API 2.0 for
+    /// advisories that have none. Prefer the environment variable (flags show in `ps`).
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "PATCHPILOT_NVD_API_KEY",
+        hide_env_values = true
+    )]
+    pub nvd_api_key: Option<String>,
+    /// NVD CVE API 2.0 endpoint or mirror [default: https://services.nvd.nist.gov/rest/json/cves/2.0].
+    #[arg(long, value_name = "URL")]
+    pub nvd_url: Option<String>,
+    /// NVD request rate limit as REQUESTS/SECONDS (a rolling window) [default: 50/30, NVD's
+    /// limit with an API key].
+    #[arg(long, value_name = "N/SECS")]
+    pub nvd_rate: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// OSV `ECOSYSTEM/all.zip` files, directories of records, or record files.
+    /// OSV `ECOSYSTEM/all.zip` files, directories of records, or record files; KEV, EPSS,
+    /// distro tracker and NVD files are recognized by their content.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
 }
@@ -198,13 +245,28 @@ pub struct ExplainArgs {
     /// Asset exposure: internet-facing, internal or isolated [default: internal].
     #[arg(long, value_name = "EXPOSURE")]
     pub exposure: Option<String>,
+    /// Output format: text, or json (a versioned document with every factor, its source
+    /// and date).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ExplainFormat,
+}
+
+/// `explain --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    /// `agents`: the control plane load generator; without it, the scan benchmarks.
+    #[command(subcommand)]
+    pub what: Option<BenchCmd>,
     /// The shared data directory (../shared/data).
     #[arg(long, env = "PATCHPILOT_SHARED_DATA", value_name = "DIR")]
-    pub shared: PathBuf,
+    pub shared: Option<PathBuf>,
     /// Number of simulated hosts for workload (c).
     #[arg(long, default_value_t = 10_000)]
     pub hosts: usize,
@@ -214,4 +276,11 @@ pub struct BenchArgs {
     /// Repetitions for the timed parts (the median is reported).
     #[arg(long, default_value_t = 5)]
     pub runs: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Simulated agents against a running server: enrolment, 1,500-package inventory
+    /// reports, heartbeats; prints throughput and latency, then checks nothing was lost.
+    Agents(crate::agent::BenchAgentsArgs),
 }

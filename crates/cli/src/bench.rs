@@ -60,7 +60,9 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 pub fn run(data_dir: &Path, args: BenchArgs) -> crate::Result<ExitCode> {
-    let shared = &args.shared;
+    let Some(shared) = &args.shared else {
+        anyhow::bail!("bench: --shared DIR (or PATCHPILOT_SHARED_DATA) is required");
+    };
     let feeds: Vec<_> = ["crates.io", "Go", "PyPI"]
         .iter()
         .map(|e| shared.join("feeds/osv").join(e).join("all.zip"))

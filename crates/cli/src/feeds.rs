@@ -1,9 +1,9 @@
-//! `patchpilot feeds import` and `feeds status`.
+//! `patchpilot feeds import`, `feeds sync` and `feeds status`.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{anyhow, bail, Context};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use patchpilot_advisory_db::{import as db_import, Database, Progress};
 
@@ -14,6 +14,8 @@ use crate::args::{ImportArgs, SyncArgs};
 enum Kind {
     Intel(Intel),
     Distro(patchpilot_distro::Format),
+    /// A saved NVD CVE API 2.0 response page.
+    Nvd,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -22,8 +24,9 @@ enum Intel {
     Epss,
 }
 
-/// Recognize a CISA KEV catalog, a FIRST EPSS file or a distro tracker file by its name
-/// and first bytes (read once); `None` for anything else, which the OSV import reads.
+/// Recognize a CISA KEV catalog, a FIRST EPSS file, an NVD CVE API page or a distro
+/// tracker file by its name and first bytes (read once); `None` for anything else, which
+/// the OSV import reads.
 fn sniff(path: &Path) -> Option<Kind> {
     use std::io::Read;
     if !path.is_file() {
@@ -45,6 +48,9 @@ fn sniff(path: &Path) -> Option<Kind> {
     }
     if t.starts_with('{') && t.contains("\"catalogVersion\"") {
         return Some(Kind::Intel(Intel::Kev));
+    }
+    if t.starts_with('{') && t.contains("\"NVD_CVE\"") && t.contains("\"format\"") {
+        return Some(Kind::Nvd);
     }
     let name = path.file_name()?.to_string_lossy();
     match patchpilot_distro::detect(head, &name)? {
@@ -97,9 +103,16 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
     // KEV and EPSS files are validated and stored first, distro tracker files converted
     // and imported; everything else is OSV.
     let mut osv = Vec::new();
+    let mut nvd_pages = Vec::new();
     for p in &args.paths {
         let kind = sniff(p);
-        if let Some(Kind::Intel(intel)) = kind {
+        if kind == Some(Kind::Nvd) {
+            let bytes =
+                std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+            let page =
+                patchpilot_intel::parse_nvd(&bytes).with_context(|| p.display().to_string())?;
+            nvd_pages.push(page);
+        } else if let Some(Kind::Intel(intel)) = kind {
             let what = import_intel(data_dir, p, intel)?;
             println!("imported {what} from {}", p.display());
         } else if let Some(Kind::Distro(format)) = kind {
@@ -125,6 +138,22 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
         } else {
             osv.push(p.clone());
         }
+    }
+    if !nvd_pages.is_empty() {
+        // All pages are parsed before the store is touched: one bad file changes nothing.
+        let files = nvd_pages.len();
+        let n = patchpilot_feeds::import_nvd(data_dir, nvd_pages)
+            .with_context(|| format!("importing NVD data into {}", data_dir.display()))?;
+        println!(
+            "imported {} NVD CVE records from {files} page(s): {} added, {} updated, {} removed, {} not newer or without CVSS; {} holds {} CVEs",
+            n.read,
+            n.merge.added,
+            n.merge.updated,
+            n.merge.removed,
+            n.merge.kept,
+            patchpilot_feeds::nvd_file(data_dir).display(),
+            n.total
+        );
     }
     if osv.is_empty() {
         return Ok(ExitCode::SUCCESS);
@@ -178,6 +207,49 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
         config.epss_url = url(u);
     }
     config.osv_full_refresh = args.full;
+    for d in &args.distros {
+        match d.trim().to_ascii_lowercase().as_str() {
+            "debian" => {
+                config.debian_url = Some(patchpilot_feeds::DEFAULT_DEBIAN_URL.into());
+            }
+            "alpine" => {
+                config.alpine = Some(patchpilot_feeds::AlpineConfig::default());
+            }
+            "" => {}
+            other => bail!("--distro {other:?}: expected debian or alpine"),
+        }
+    }
+    if let Some(u) = args.debian_url {
+        config.debian_url = Some(u);
+    }
+    if args.alpine_url.is_some() || !args.alpine_branches.is_empty() {
+        let alpine = config.alpine.get_or_insert_with(Default::default);
+        if let Some(u) = args.alpine_url {
+            alpine.base = u;
+        }
+        if !args.alpine_branches.is_empty() {
+            alpine.branches = args.alpine_branches;
+        }
+    }
+    let key = args.nvd_api_key.and_then(patchpilot_feeds::ApiKey::new);
+    match key {
+        Some(key) => {
+            let mut nvd = patchpilot_feeds::NvdConfig::new(key);
+            if let Some(u) = args.nvd_url {
+                nvd.url = u;
+            }
+            if let Some(r) = args.nvd_rate.as_deref() {
+                nvd.rate = parse_rate(r)?;
+            }
+            config.nvd = Some(nvd);
+        }
+        None if args.nvd_url.is_some() || args.nvd_rate.is_some() => {
+            eprintln!(
+                "patchpilot: warning: NVD is not synced without an API key (--nvd-api-key or PATCHPILOT_NVD_API_KEY)"
+            );
+        }
+        None => {}
+    }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("{msg:24!} {bytes}/{total_bytes} {bar:30}")
@@ -200,6 +272,10 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
     bar.finish_and_clear();
     for s in &report.sources {
         match &s.result {
+            Ok(o) if o.changed && s.name == "nvd" => println!(
+                "{}: updated, {} CVEs with CVSS, {} bytes transferred",
+                s.name, o.records, o.transferred
+            ),
             Ok(o) if o.changed => println!(
                 "{}: updated, {} records, {} bytes transferred",
                 s.name, o.records, o.transferred
@@ -212,6 +288,21 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
+    })
+}
+
+/// `50/30`: at most 50 requests in any 30 seconds (fractions allowed: `5/0.5`).
+fn parse_rate(s: &str) -> crate::Result<patchpilot_feeds::RateLimit> {
+    let bad = || anyhow!("--nvd-rate {s:?}: expected REQUESTS/SECONDS, e.g. 50/30");
+    let (n, secs) = s.split_once('/').ok_or_else(bad)?;
+    let requests: u32 = n.trim().parse().map_err(|_| bad())?;
+    let secs: f64 = secs.trim().parse().map_err(|_| bad())?;
+    if requests == 0 || !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+        return Err(bad());
+    }
+    Ok(patchpilot_feeds::RateLimit {
+        requests,
+        per: std::time::Duration::from_secs_f64(secs),
     })
 }
 

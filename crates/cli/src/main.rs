@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+mod agent;
 mod args;
 mod bench;
 mod env;
@@ -19,6 +20,7 @@ mod explain;
 mod feeds;
 mod prioritize;
 mod scan;
+mod server;
 mod version;
 
 // Scans allocate many small strings (package names, versions, records); mimalloc is
@@ -65,6 +67,13 @@ fn run(cli: args::Cli) -> Result<ExitCode> {
         args::Command::Scan(c) => scan::run(&data_dir, c),
         args::Command::Explain(c) => explain::run(&data_dir, c),
         args::Command::Eval(args::EvalCmd::Prioritize(c)) => eval::prioritize(&data_dir, c),
+        args::Command::Bench(args::BenchArgs {
+            what: Some(args::BenchCmd::Agents(c)),
+            ..
+        }) => agent::bench_agents(c),
         args::Command::Bench(c) => bench::run(&data_dir, c),
+        args::Command::Agent(c) => agent::agent(&data_dir, c),
+        args::Command::Server(c) => server::server(&data_dir, c),
+        args::Command::Audit(server::AuditCmd::Verify(c)) => server::audit_verify(&data_dir, c),
     }
 }

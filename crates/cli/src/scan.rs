@@ -109,10 +109,17 @@ fn stale_feeds(
     let synced = patchpilot_feeds::status(data_dir)
         .with_context(|| format!("reading feed state in {}", data_dir.display()))?;
     for s in db.sources() {
-        // A synced OSV source is judged by its last sync (304s keep it fresh).
+        // A synced source is judged by its last sync (304s keep it fresh): OSV by
+        // ecosystem, a distro tracker by its name (`debian`, `alpine` ← `alpine/v3.20/main`).
         let fresh_sync = synced
             .iter()
-            .filter(|f| f.name.starts_with("osv/") && s.name.starts_with(&f.name[4..]))
+            .filter(|f| {
+                (f.name.starts_with("osv/") && s.name.starts_with(&f.name[4..]))
+                    || f.name == s.name
+                    || f.name
+                        .strip_prefix(s.name.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            })
             .map(|f| f.age_secs)
             .min();
         stale(
@@ -121,7 +128,11 @@ fn stale_feeds(
         );
     }
     if args.prioritize {
-        for f in synced.iter().filter(|f| !f.name.starts_with("osv/")) {
+        // Threat intel used only for ranking (advisory sources were judged above).
+        for f in synced
+            .iter()
+            .filter(|f| matches!(f.name.as_str(), "kev" | "epss" | "nvd"))
+        {
             stale(&f.name, f.age_secs);
         }
     }
@@ -192,9 +203,29 @@ fn rank(
         asset.exposure = flags.exposure;
     }
     let intel = crate::prioritize::load(data_dir, &mut report.warnings)?;
+    // A full NVD store takes ~0.6 s and ~250 MB to load: only when a finding needs it.
+    let needs_nvd = report.findings.iter().any(|f| {
+        !f.advisory
+            .severity
+            .as_ref()
+            .and_then(|s| s.vector.as_deref())
+            .is_some_and(|v| v.starts_with("CVSS:3") || v.starts_with("CVSS:4"))
+    });
+    let nvd = if needs_nvd {
+        crate::prioritize::load_nvd(data_dir)?
+    } else {
+        None
+    };
     let today = crate::prioritize::today();
     for f in &mut report.findings {
-        f.risk = Some(crate::prioritize::assess(f, &intel, &asset, policy, today));
+        f.risk = Some(crate::prioritize::assess_with(
+            f,
+            &intel,
+            nvd.as_ref(),
+            &asset,
+            policy,
+            today,
+        ));
     }
     patchpilot_report::sort_by_risk(&mut report.findings);
     Ok(())

@@ -823,3 +823,457 @@ fn debian_tracker_import_matches_by_source_package_and_release() {
     let v = scan("debian:8");
     assert_eq!(v["findings"].as_array().unwrap().len(), 0);
 }
+
+/// The `cvss` factor of the only finding of a prioritized JSON scan.
+fn only_cvss_factor(v: &serde_json::Value) -> (serde_json::Value, String) {
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{v}");
+    let risk = &findings[0]["risk"];
+    let f = risk["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "cvss")
+        .unwrap()
+        .clone();
+    (f, risk["explanation"].as_str().unwrap().to_string())
+}
+
+/// NVD fills in CVSS: a finding whose advisory has no CVSS gets NVD's vector for its CVE
+/// alias once the NVD sample pages are imported, and the factor and the sentence name NVD
+/// and the record's date. The samples' CVEs are in none of the shared OSV feeds, so the
+/// advisory is a fixture (`tests/fixtures/nvd-cvss`: RUSTSEC-2099-0001, alias
+/// CVE-2022-1576, no severity).
+#[test]
+fn nvd_cvss_fills_in_where_the_advisory_has_none() {
+    let Some(shared) =
+        patchpilot_testdata::shared_data("nvd_cvss_fills_in_where_the_advisory_has_none")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let advisory = crate::support::fixture("nvd-cvss", "advisory.json");
+    let lock = crate::support::fixture("nvd-cvss", "Cargo.lock");
+    let o = run(&["--data-dir", &data, "feeds", "import", &advisory], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let scan = || -> serde_json::Value {
+        let o = run(
+            &[
+                "--data-dir",
+                &data,
+                "scan",
+                "--prioritize",
+                "--max-feed-age",
+                "0",
+                "--format",
+                "json",
+                &lock,
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let before = scan();
+    let (f, why) = only_cvss_factor(&before);
+    assert_eq!(f["source"], "policy", "{f}");
+    assert!(why.contains("no CVSS score"), "{why}");
+
+    // A page that is not one is refused, naming the file; nothing is stored.
+    let bad = dir.path().join("nvd-page.json");
+    std::fs::write(
+        &bad,
+        r#"{"format": "NVD_CVE", "version": "2.0", "vulnerabilities": []}"#,
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "feeds",
+            "import",
+            &bad.display().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("nvd-page.json: not an NVD CVE API 2.0 page"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let store = dir.path().join("data/feeds/nvd.json");
+    assert!(!store.exists());
+
+    let nvd = shared.join("feeds/distro-samples/nvd");
+    let pages = [
+        nvd.join("full-page.json").display().to_string(),
+        nvd.join("single-entry.json").display().to_string(),
+    ];
+    let import = |pages: &[String]| {
+        let mut args = vec!["--data-dir", &data, "feeds", "import"];
+        args.extend(pages.iter().map(String::as_str));
+        let o = run(&args, None);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let out = import(&pages);
+    assert!(
+        out.contains("imported 39 NVD CVE records from 2 page(s): 36 added")
+            && out.contains("holds 36 CVEs"),
+        "{out}"
+    );
+
+    let after = scan();
+    let (f, why) = only_cvss_factor(&after);
+    assert_eq!(f["source"], "NVD CVSS v3.1 (nvd@nist.gov, Primary)", "{f}");
+    assert_eq!(f["date"], "2024-11-21", "the NVD record's lastModified");
+    assert_eq!(
+        f["value"],
+        "6.5 medium (CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:N/I:H/A:N)"
+    );
+    assert!(
+        why.starts_with("CVSS 6.5 medium from NVD, 2024-11-21;"),
+        "{why}"
+    );
+    let risk = &after["findings"][0]["risk"];
+    assert_eq!(risk["due"]["severity"], "medium");
+    assert!(
+        risk["score"].as_f64().unwrap() > before["findings"][0]["risk"]["score"].as_f64().unwrap()
+    );
+    // The advisory itself is unchanged: the report shows its own (missing) severity.
+    assert!(after["findings"][0]["advisory"]["severity"].is_null());
+
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--prioritize",
+            "--max-feed-age",
+            "0",
+            &lock,
+        ],
+        None,
+    );
+    assert!(
+        stdout(&o).contains("why: CVSS 6.5 medium from NVD, 2024-11-21"),
+        "{}",
+        stdout(&o)
+    );
+
+    // Importing the same pages again changes nothing.
+    let bytes = std::fs::read(&store).unwrap();
+    let out = import(&pages[1..]);
+    assert!(out.contains("0 added, 0 updated, 0 removed"), "{out}");
+    assert_eq!(std::fs::read(&store).unwrap(), bytes);
+}
+
+/// `explain --format json`: a versioned document whose risk factors each carry a source
+/// (and a date where there is one), with the KEV facts behind them, agreeing with the text.
+#[test]
+fn explain_json_has_every_factor_with_source_and_date() {
+    let Some((shared, _keep, data)) = with_feeds(
+        "explain_json_has_every_factor_with_source_and_date",
+        &["PyPI"],
+    ) else {
+        return;
+    };
+    let kev = shared.join("feeds/kev/known_exploited_vulnerabilities.json");
+    let epss = shared.join("feeds/epss/epss_scores-sample.csv.gz");
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "feeds",
+            "import",
+            &kev.display().to_string(),
+            &epss.display().to_string(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let args = [
+        "--data-dir",
+        &data,
+        "explain",
+        "CVE-2020-11651",
+        "--tier",
+        "1",
+        "--exposure",
+        "internet-facing",
+    ];
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let o = run(&json_args, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["schema_version"], "1");
+    assert_eq!(v["tool"]["name"], "patchpilot");
+    assert_eq!(v["query"], "CVE-2020-11651");
+    assert_eq!(v["asset"]["tier"], 1);
+    assert_eq!(v["asset"]["exposure"], "internet-facing");
+    assert!(v["as_of"].as_str().unwrap().len() == 10);
+    let advisories = v["advisories"].as_array().unwrap();
+    assert!(!advisories.is_empty());
+    for a in advisories {
+        let id = a["id"].as_str().unwrap();
+        assert!(a["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == "CVE-2020-11651"));
+        let k = &a["kev"][0];
+        assert_eq!(k["cve"], "CVE-2020-11651", "{id}");
+        assert_eq!(k["date_added"], "2021-11-03");
+        assert_eq!(k["source"], "CISA KEV catalog 2026.08.07");
+        assert!(k["date"].is_string());
+        let risk = &a["risk"];
+        assert_eq!(risk["ssvc"], "immediate", "{id}");
+        let factors = risk["factors"].as_array().unwrap();
+        let names: Vec<&str> = factors
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        for want in [
+            "exploitation",
+            "epss",
+            "cvss",
+            "exposure",
+            "criticality",
+            "fix",
+            "sla",
+        ] {
+            assert!(names.contains(&want), "{id}: {want} in {names:?}");
+        }
+        for f in factors {
+            assert!(!f["source"].as_str().unwrap().is_empty(), "{f}");
+            assert!(f["contribution"].is_number(), "{f}");
+        }
+        let by = |n: &str| factors.iter().find(|f| f["name"] == n).unwrap();
+        assert_eq!(by("exploitation")["source"], "CISA KEV");
+        assert_eq!(by("exploitation")["date"], "2021-11-03");
+        assert_eq!(by("sla")["date"], risk["due"]["date"]);
+        assert!(a["severity"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["source"] == id));
+    }
+
+    // The text form is rendered from the same document.
+    let o = run(&args, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for a in advisories {
+        let why = format!("  why: {}", a["risk"]["explanation"].as_str().unwrap());
+        assert!(text.contains(&why), "{why} in {text}");
+    }
+    assert!(
+        text.contains("[source: CISA KEV catalog 2026.08.07]"),
+        "{text}"
+    );
+
+    let mut bad = args.to_vec();
+    bad.extend(["--format", "sarif"]);
+    assert_eq!(run(&bad, None).status.code(), Some(2));
+}
+
+/// A static HTTP/1.1 file server on 127.0.0.1:0 for `feeds sync` through the binary:
+/// paths (query ignored) map to bytes; 404 otherwise. Stops when dropped.
+struct StaticServer {
+    addr: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StaticServer {
+    fn start(files: std::collections::HashMap<String, Vec<u8>>) -> StaticServer {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        let handle = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if s.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = conn else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("/");
+                let path = path.split('?').next().unwrap_or(path);
+                let (status, body) = match files.get(path) {
+                    Some(b) => ("200 OK", b.as_slice()),
+                    None => ("404 Not Found", &b""[..]),
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body);
+            }
+        });
+        StaticServer {
+            addr,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// `feeds sync` with the optional sources switched on by flags: the Debian tracker and
+/// Alpine secdb samples become advisories (the dpkg scan then matches the Debian one), and
+/// NVD is synced with an API key, which `--help` never shows.
+#[test]
+fn feeds_sync_flags_enable_distro_trackers_and_nvd() {
+    let Some(shared) =
+        patchpilot_testdata::shared_data("feeds_sync_flags_enable_distro_trackers_and_nvd")
+    else {
+        return;
+    };
+    let read = |rel: &str| std::fs::read(shared.join(rel)).unwrap();
+    let files = std::collections::HashMap::from([
+        (
+            "/osv/crates.io/all.zip".to_string(),
+            read("feeds/osv/crates.io/all.zip"),
+        ),
+        (
+            "/osv/crates.io/modified_id.csv".to_string(),
+            read("feeds/osv/crates.io/modified_id.csv"),
+        ),
+        (
+            "/debian/json".to_string(),
+            read("feeds/distro-samples/debian/input/debian.json"),
+        ),
+        (
+            "/alpine/v3.15/main.yaml".to_string(),
+            read("feeds/distro-samples/alpine/input/secdb/v3.15/main.yaml"),
+        ),
+        (
+            "/nvd/cves/2.0".to_string(),
+            read("feeds/distro-samples/nvd/single-entry.json"),
+        ),
+    ]);
+    let srv = StaticServer::start(files);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let (osv, debian, alpine, nvd) = (
+        srv.url("/osv"),
+        srv.url("/debian/json"),
+        srv.url("/alpine"),
+        srv.url("/nvd/cves/2.0"),
+    );
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "feeds",
+            "sync",
+            "--osv-base",
+            &osv,
+            "--ecosystem",
+            "crates.io",
+            "--kev-url",
+            "none",
+            "--epss-url",
+            "none",
+            "--distro",
+            "debian",
+            "--debian-url",
+            &debian,
+            "--alpine-url",
+            &alpine,
+            "--alpine-branch",
+            "v3.15/main.yaml",
+            "--nvd-api-key",
+            "k-123",
+            "--nvd-url",
+            &nvd,
+            "--nvd-rate",
+            "100/1",
+        ],
+        None,
+    );
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    for want in [
+        "debian: updated, 5 records",
+        "alpine: updated, 13 records",
+        "nvd: updated, 1 CVEs with CVSS",
+    ] {
+        assert!(out.contains(want), "{want} in {out}");
+    }
+    assert!(std::path::Path::new(&data).join("feeds/nvd.json").is_file());
+
+    let status = dir.path().join("status");
+    std::fs::write(
+        &status,
+        "Package: libsope1\nStatus: install ok installed\nVersion: 5.8.0-1\nSource: sope\nArchitecture: amd64\n",
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "scan",
+            "--distro",
+            "debian:12",
+            "--format",
+            "json",
+            &status.display().to_string(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"][0]["advisory"]["id"], "DEBIAN-CVE-2025-53603");
+    assert!(
+        !stderr(&o).contains("last updated"),
+        "synced trackers are fresh: {}",
+        stderr(&o)
+    );
+
+    let o = run(
+        &["--data-dir", &data, "feeds", "sync", "--distro", "gentoo"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--distro \"gentoo\": expected debian or alpine"));
+
+    let help = crate::support::bin()
+        .args(["feeds", "sync", "--help"])
+        .env("PATCHPILOT_NVD_API_KEY", "s3cret-key")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("PATCHPILOT_NVD_API_KEY") && !help.contains("s3cret-key"),
+        "{help}"
+    );
+}

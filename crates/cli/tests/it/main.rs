@@ -2,4 +2,5 @@
 mod cargo_audit;
 mod cli;
 mod matcher_reference;
+mod server;
 mod support;

@@ -80,3 +80,13 @@ pub fn audit_fixture(shared: &Path, scenario: &str) -> String {
         .display()
         .to_string()
 }
+
+/// A file of this crate's `tests/fixtures/<scenario>/`, as a path string.
+pub fn fixture(scenario: &str, file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(scenario)
+        .join(file)
+        .display()
+        .to_string()
+}

@@ -1,0 +1,168 @@
+//! `patchpilot server` and `patchpilot audit verify`: thin wrappers over
+//! `patchpilot-server`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+use crate::env;
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(long, env = env::LISTEN, default_value = "127.0.0.1:8470")]
+    pub listen: SocketAddr,
+    /// `postgres://user@host/db` for PostgreSQL, `sqlite://PATH` for another SQLite file
+    /// [default: SQLite at DATA_DIR/server.db].
+    #[arg(long, env = env::DATABASE_URL, value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// PEM certificate chain: serve HTTPS (needs --tls-key).
+    #[arg(long, requires = "tls_key", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 32 << 20)]
+    pub body_limit: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the audit log's hash chain: finds records edited, deleted or reordered.
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    /// The server's database (as for `patchpilot server`).
+    #[arg(long, env = env::DATABASE_URL, value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// A head recorded earlier, `SEQ:HASH`: also detects records cut off the end.
+    #[arg(long, value_name = "SEQ:HASH")]
+    pub expect_head: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn runtime() -> crate::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn server(data_dir: &Path, a: ServerArgs) -> crate::Result<ExitCode> {
+    init_tracing();
+    let mut config = patchpilot_server::Config::new(data_dir.to_path_buf());
+    config.listen = a.listen;
+    config.database_url = a.database_url;
+    config.body_limit = a.body_limit;
+    config.tls = a.tls_cert.zip(a.tls_key);
+    config.bootstrap_token = std::env::var(env::BOOTSTRAP_TOKEN)
+        .ok()
+        .filter(|t| !t.is_empty());
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let running = patchpilot_server::start(config.clone())
+            .await
+            .context("starting the server")?;
+        if let Some(secret) = &running.bootstrap_secret {
+            // Printed once: only its hash is stored.
+            eprintln!("patchpilot: bootstrap admin token (shown once, store it now): {secret}");
+        }
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        // A plain line (not a log record) that scripts and tests can parse.
+        eprintln!("patchpilot: listening on {scheme}://{}", running.addr);
+        let stop = running.shutdown_handle();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            let _ = stop.send(true);
+        });
+        running.wait().await.context("serving")?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub(crate) async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Exit 0 when the chain is intact, 1 when it is broken.
+pub fn audit_verify(data_dir: &Path, a: AuditVerifyArgs) -> crate::Result<ExitCode> {
+    let head = match &a.expect_head {
+        None => None,
+        Some(h) => {
+            let (seq, hash) = h
+                .split_once(':')
+                .context("--expect-head must be SEQ:HASH")?;
+            let seq: i64 = seq.parse().context("--expect-head: SEQ is not a number")?;
+            Some((seq, hash.to_string()))
+        }
+    };
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let store = patchpilot_server::open_store(a.database_url.as_deref(), data_dir)
+            .await
+            .context("opening the server database")?;
+        let v = patchpilot_server::verify_audit(
+            store.as_ref(),
+            head.as_ref().map(|(s, h)| (*s, h.as_str())),
+        )
+        .await
+        .context("reading the audit log")?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        } else {
+            match (&v.head_seq, &v.head_hash) {
+                (Some(s), Some(h)) => println!("{} records; head {s}:{h}", v.records),
+                _ => println!("{} records", v.records),
+            }
+            for p in &v.problems {
+                println!("BROKEN {p}");
+            }
+            println!(
+                "{}",
+                if v.ok {
+                    "audit log intact"
+                } else {
+                    "audit log has been tampered with"
+                }
+            );
+        }
+        Ok(if v.ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
