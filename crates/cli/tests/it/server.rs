@@ -21,13 +21,17 @@ struct Proc {
 
 impl Proc {
     fn start(data_dir: &Path, db_url: &str) -> Proc {
+        Proc::start_on(data_dir, db_url, "127.0.0.1:0")
+    }
+
+    fn start_on(data_dir: &Path, db_url: &str, listen: &str) -> Proc {
         let mut child = bin()
             .args([
                 "--data-dir",
                 &data_dir.display().to_string(),
                 "server",
                 "--listen",
-                "127.0.0.1:0",
+                listen,
             ])
             .env("PATCHPILOT_DATABASE_URL", db_url)
             .env("PATCHPILOT_BOOTSTRAP_TOKEN", ADMIN)
@@ -683,4 +687,194 @@ async fn audit_verify_finds_edited_deleted_and_reordered_records() {
         "truncation: {}",
         String::from_utf8_lossy(&o.stdout)
     );
+}
+
+/// Poll `check` until it returns Some, or fail after `secs` (waiting on another process).
+async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The real agent against the real server: enrolment (0600 credential), a lockfile
+/// reported and matched, a rescan job, and a report made while the server was down
+/// delivered after it came back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_enrols_reports_runs_jobs_and_survives_an_outage() {
+    let Some(shared) =
+        patchpilot_testdata::shared_data("agent_enrols_reports_runs_jobs_and_survives_an_outage")
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    import_crates_feed(&shared, &data);
+    let db_url = format!("sqlite://{}", tmp.path().join("server.db").display());
+    // A port of our own, so the restarted server is at the same URL.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let server = Proc::start_on(&data, &db_url, &listen);
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let (s, t) = call(
+        &http,
+        &base,
+        reqwest::Method::POST,
+        "/api/v1/tokens",
+        ADMIN,
+        Some(json!({"name": "e2e", "role": "enroll"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{t}");
+    let lock = tmp.path().join("Cargo.lock");
+    let fixtures = shared.join("lockfiles/cargo-audit-fixtures");
+    std::fs::copy(fixtures.join("base64_vuln/Cargo.lock"), &lock).unwrap();
+    let state = tmp.path().join("agent");
+    let mut agent = bin()
+        .args([
+            "--data-dir",
+            &data.display().to_string(),
+            "agent",
+            "--server",
+            &base,
+            "--state-dir",
+            &state.display().to_string(),
+        ])
+        .args([
+            "--enroll-token",
+            t["token"].as_str().unwrap(),
+            "--name",
+            "e2e-host",
+            "--tier",
+            "1",
+            "--no-os",
+            "--path",
+            &lock.display().to_string(),
+        ])
+        .args(["--heartbeat-secs", "1", "--collect-secs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let get = |path: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            call(&http, &base, reqwest::Method::GET, &path, ADMIN, None)
+                .await
+                .1
+        }
+    };
+    let asset = eventually(60, "the agent enrols and reports", || {
+        let get = get.clone();
+        async move {
+            let v = get("/api/v1/assets".into()).await;
+            v.as_array()?
+                .iter()
+                .find(|a| a["name"] == "e2e-host" && a["current_snapshot"].is_i64())
+                .cloned()
+        }
+    })
+    .await;
+    assert_eq!(asset["tier"], 1);
+    let id = asset["id"].as_i64().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(state.join("credential.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let f = get(format!("/api/v1/findings?asset_id={id}&state=open")).await;
+    let advisories: BTreeSet<String> = f
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["advisory_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !advisories.is_empty(),
+        "base64_vuln's lockfile has a known advisory"
+    );
+
+    // A rescan job runs.
+    let (s, job) = call(
+        &http,
+        &base,
+        reqwest::Method::POST,
+        "/api/v1/jobs",
+        ADMIN,
+        Some(json!({"asset_id": id, "kind": "rescan", "payload": {}})),
+    )
+    .await;
+    assert_eq!(s, 201, "{job}");
+    let jid = job["id"].as_i64().unwrap();
+    eventually(60, "the rescan job succeeds", || {
+        let get = get.clone();
+        async move { (get(format!("/api/v1/jobs/{jid}")).await["state"] == "succeeded").then_some(()) }
+    })
+    .await;
+
+    // Outage: the server goes away, the lockfile changes, the agent queues the report.
+    // The rescan reported again (a new snapshot of the same content): take the current one.
+    let before = get(format!("/api/v1/assets/{id}")).await["current_snapshot"].as_i64().unwrap();
+    server.kill();
+    std::fs::copy(fixtures.join("no_vulns/Cargo.lock"), &lock).unwrap();
+    eventually(60, "the agent queues the report while offline", || {
+        let q = state.join("queue");
+        async move {
+            std::fs::read_dir(&q)
+                .ok()?
+                .flatten()
+                .any(|e| e.path().is_file() && !e.file_name().to_string_lossy().starts_with('.'))
+                .then_some(())
+        }
+    })
+    .await;
+    let server = Proc::start_on(&data, &db_url, &listen);
+    let now = eventually(
+        90,
+        "the queued report is delivered after the outage",
+        || {
+            let get = get.clone();
+            async move {
+                let a = get(format!("/api/v1/assets/{id}")).await;
+                let cur = a["current_snapshot"].as_i64()?;
+                (cur != before).then_some(cur)
+            }
+        },
+    )
+    .await;
+    assert!(now > before);
+    let f = get(format!("/api/v1/findings?asset_id={id}")).await;
+    let still_open: Vec<_> = f
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["state"] == "open" && advisories.contains(x["advisory_id"].as_str().unwrap()))
+        .collect();
+    assert!(
+        still_open.is_empty(),
+        "the new lockfile fixed them: {still_open:?}"
+    );
+    let _ = agent.kill();
+    let _ = agent.wait();
+    server.stop();
 }
