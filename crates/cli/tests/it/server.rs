@@ -780,15 +780,12 @@ async fn agent_enrols_reports_runs_jobs_and_survives_an_outage() {
                 .1
         }
     };
-    let asset = eventually(60, "the agent enrols and reports", || {
-        let get = get.clone();
-        async move {
-            let v = get("/api/v1/assets".into()).await;
-            v.as_array()?
-                .iter()
-                .find(|a| a["name"] == "e2e-host" && a["current_snapshot"].is_i64())
-                .cloned()
-        }
+    let asset = eventually(60, "the agent enrols and reports", || async move {
+        let v = get("/api/v1/assets".into()).await;
+        v.as_array()?
+            .iter()
+            .find(|a| a["name"] == "e2e-host" && a["current_snapshot"].is_i64())
+            .cloned()
     })
     .await;
     assert_eq!(asset["tier"], 1);
@@ -826,15 +823,16 @@ async fn agent_enrols_reports_runs_jobs_and_survives_an_outage() {
     .await;
     assert_eq!(s, 201, "{job}");
     let jid = job["id"].as_i64().unwrap();
-    eventually(60, "the rescan job succeeds", || {
-        let get = get.clone();
-        async move { (get(format!("/api/v1/jobs/{jid}")).await["state"] == "succeeded").then_some(()) }
+    eventually(60, "the rescan job succeeds", || async move {
+        (get(format!("/api/v1/jobs/{jid}")).await["state"] == "succeeded").then_some(())
     })
     .await;
 
     // Outage: the server goes away, the lockfile changes, the agent queues the report.
     // The rescan reported again (a new snapshot of the same content): take the current one.
-    let before = get(format!("/api/v1/assets/{id}")).await["current_snapshot"].as_i64().unwrap();
+    let before = get(format!("/api/v1/assets/{id}")).await["current_snapshot"]
+        .as_i64()
+        .unwrap();
     server.kill();
     std::fs::copy(fixtures.join("no_vulns/Cargo.lock"), &lock).unwrap();
     eventually(60, "the agent queues the report while offline", || {
@@ -852,13 +850,10 @@ async fn agent_enrols_reports_runs_jobs_and_survives_an_outage() {
     let now = eventually(
         90,
         "the queued report is delivered after the outage",
-        || {
-            let get = get.clone();
-            async move {
-                let a = get(format!("/api/v1/assets/{id}")).await;
-                let cur = a["current_snapshot"].as_i64()?;
-                (cur != before).then_some(cur)
-            }
+        || async move {
+            let a = get(format!("/api/v1/assets/{id}")).await;
+            let cur = a["current_snapshot"].as_i64()?;
+            (cur != before).then_some(cur)
         },
     )
     .await;
