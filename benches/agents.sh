@@ -28,7 +28,7 @@ PATCHPILOT_BOOTSTRAP_TOKEN=bench-admin-token RUST_LOG=warn \
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
-  if [ "$backend" = postgres ]; then psql "$base" -qc "DROP SCHEMA $schema CASCADE" || true; fi
+  if [ "$backend" = postgres ]; then psql "$base" -qc "SET client_min_messages = warning; DROP SCHEMA $schema CASCADE" || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
