@@ -377,6 +377,52 @@ pub async fn rematch(
     Ok(out)
 }
 
+/// Keep this replica's advisory index in step with the others: when any process announces
+/// that it re-matched the fleet against a new advisory database, load that database from
+/// this replica's data dir (without re-matching: the announcer did) if its digest is the
+/// one recorded in the store.
+async fn follow_feed_updates(state: Arc<AppState>) {
+    let mut notices = state.store.subscribe();
+    loop {
+        match notices.recv().await {
+            Ok(patchpilot_store::Notice::FeedsUpdated) => {}
+            Ok(_) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+        let Ok(Some(fs)) = state.store.get_feed_state(FEED_STATE).await else {
+            continue;
+        };
+        let Some(digest) = fs
+            .state
+            .get("digest")
+            .and_then(|d| d.as_str())
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        if state.matcher().digest() == digest {
+            continue;
+        }
+        let _guard = state.reload.lock().await;
+        let dir = state.config.data_dir.clone();
+        match tokio::task::spawn_blocking(move || Matcher::load(&dir)).await {
+            Ok(Ok(m)) if m.digest() == digest => {
+                tracing::info!(%digest, "advisory index reloaded after another replica's feed update");
+                state.set_matcher(Arc::new(m));
+            }
+            Ok(Ok(m)) => tracing::warn!(
+                local = m.digest(),
+                announced = %digest,
+                "another replica matched a different advisory database than this data dir holds; \
+                 sync feeds here and reload"
+            ),
+            Ok(Err(e)) => tracing::warn!(error = %e, "advisory database"),
+            Err(e) => tracing::warn!(error = %e, "reload task"),
+        }
+    }
+}
+
 /// Walk the audit chain from the store.
 pub async fn verify_audit(
     store: &dyn Store,
@@ -483,6 +529,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     })?;
     let (tx, mut rx) = tokio::sync::watch::channel(false);
     let router = app(state.clone());
+    tokio::spawn(follow_feed_updates(state.clone()));
     let task = match &config.tls {
         None => tokio::spawn(async move {
             axum::serve(listener, router)

@@ -236,3 +236,77 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Two replicas on one PostgreSQL: a feed reload through one makes the other load the
+/// same advisory database (announced over LISTEN/NOTIFY), so both match alike.
+#[tokio::test]
+async fn a_feed_reload_reaches_the_other_replica() {
+    let Ok(base) = std::env::var("PATCHPILOT_TEST_DATABASE_URL") else {
+        assert!(
+            !patchpilot_testdata::in_ci(),
+            "PATCHPILOT_TEST_DATABASE_URL must be set in CI"
+        );
+        eprintln!(
+            "SKIP a_feed_reload_reaches_the_other_replica: PATCHPILOT_TEST_DATABASE_URL is not set"
+        );
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let (url, schema) = fresh_schema(&base).await;
+    let start = || {
+        let mut c = patchpilot_server::Config::new(data.path().to_path_buf());
+        c.listen = "127.0.0.1:0".parse().unwrap();
+        c.database_url = Some(url.clone());
+        c.bootstrap_token = Some(ADMIN_SECRET.into());
+        c
+    };
+    let a = patchpilot_server::start(start()).await.unwrap();
+    let b = patchpilot_server::start(start()).await.unwrap();
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/advisories");
+    patchpilot_advisory_db::import(data.path(), &[fixtures], &mut |_| {}).unwrap();
+    let http = reqwest::Client::new();
+    let digest = |addr: std::net::SocketAddr| {
+        let http = http.clone();
+        async move {
+            let v: Value = http
+                .get(format!("http://{addr}/api/v1/feeds"))
+                .bearer_auth(ADMIN_SECRET)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["digest"].as_str().unwrap().to_string()
+        }
+    };
+    let before = digest(b.addr).await;
+    let r: Value = http
+        .post(format!("http://{}/api/v1/feeds/reload", a.addr))
+        .bearer_auth(ADMIN_SECRET)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["changed"], true, "{r}");
+    let want = digest(a.addr).await;
+    assert_ne!(want, before);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while digest(b.addr).await != want {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replica B never loaded the new advisory database"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
+    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut c)
+        .await;
+}
