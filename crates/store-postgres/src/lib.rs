@@ -520,7 +520,11 @@ async fn open_findings(c: &mut PgConnection, open: &[NewFinding], now: Ts) -> Re
     let r = sqlx::query(OPEN_FINDINGS)
         .bind(&asset_ids)
         .bind(col(|f| &f.package.ecosystem))
-        .bind(col(|f| codec::match_name(&f.package)))
+        .bind(
+            rows.iter()
+                .map(|f| codec::match_name(&f.package).into_owned())
+                .collect::<Vec<String>>(),
+        )
         .bind(col(|f| &f.package.name))
         .bind(col(|f| &f.package.version))
         .bind(opt(|f| f.package.release.as_deref()))
@@ -553,7 +557,11 @@ async fn insert_packages(
         .bind(asset_id)
         .bind(keys)
         .bind(col(|p| &p.ecosystem))
-        .bind(col(codec::match_name))
+        .bind(
+            rows.iter()
+                .map(|p| codec::match_name(p).into_owned())
+                .collect::<Vec<String>>(),
+        )
         .bind(col(|p| &p.name))
         .bind(col(|p| &p.version))
         .bind(opt(|p| p.release.as_deref()))

@@ -334,7 +334,7 @@ async fn apply_one(c: &mut SqliteConnection, p: &Prepared) -> Result<ApplyOutcom
                 .bind(change.asset_id)
                 .bind(*k)
                 .bind(p.ecosystem.as_str())
-                .bind(codec::match_name(p))
+                .bind(codec::match_name(p).into_owned())
                 .bind(p.name.as_str())
                 .bind(p.version.as_str())
                 .bind(p.release.as_deref())

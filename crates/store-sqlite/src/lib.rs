@@ -448,7 +448,7 @@ async fn open_findings(c: &mut SqliteConnection, open: &[NewFinding], now: Ts) -
             q = q
                 .bind(f.asset_id)
                 .bind(p.ecosystem.as_str())
-                .bind(codec::match_name(p))
+                .bind(codec::match_name(p).into_owned())
                 .bind(p.name.as_str())
                 .bind(p.version.as_str())
                 .bind(p.release.as_deref())

@@ -133,9 +133,11 @@ pub fn package_key(p: &PackageRow) -> i64 {
     i64::from_le_bytes(b)
 }
 
-/// The name a package is matched under (`PackageRow::key().name`) without cloning.
-pub fn match_name(p: &PackageRow) -> &str {
-    p.source_name.as_deref().unwrap_or(&p.name)
+/// The name a package is matched under (`PackageRow::key().name`: normalized by its
+/// ecosystem, the source package for Debian/Ubuntu/Alpine), borrowed when unchanged.
+/// Backends store it so `packages_named`/`findings_on` find rows by the index's keys.
+pub fn match_name(p: &PackageRow) -> std::borrow::Cow<'_, str> {
+    p.match_name()
 }
 
 #[derive(Serialize)]

@@ -1636,6 +1636,66 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
         .unwrap()
         .is_empty());
     assert!(store.packages_named(&[]).await.unwrap().is_empty());
+    // Keys are the advisory index's: PEP 503-normalized for PyPI, and an npm package's
+    // `source_name` (were one given) is not its match name. Regression: rows used to be
+    // filed under the raw name, so a feed re-match never found `Django` by `django`.
+    let c = asset(&*store, "pn-c").await;
+    let django = pkg("PyPI", "Django_REST.framework", "3.14.0");
+    let mut npm_src = pkg("npm", "lodash", "4.17.20");
+    npm_src.source_name = Some("not-a-match-name".into());
+    store
+        .apply_inventory(
+            change(
+                c.id,
+                "c1",
+                None,
+                &[],
+                &[django.clone(), npm_src.clone()],
+                T0,
+            ),
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let got = store
+        .packages_named(&[key("PyPI", "django-rest-framework"), key("npm", "lodash")])
+        .await
+        .unwrap();
+    assert_eq!(
+        norm(got),
+        norm(vec![
+            AssetPackage {
+                asset_id: c.id,
+                package: django.clone()
+            },
+            AssetPackage {
+                asset_id: c.id,
+                package: npm_src.clone()
+            },
+        ])
+    );
+    store
+        .apply_finding_changes(
+            FindingChanges {
+                open: vec![new_finding(c.id, &django, "PYSEC-1", T0)],
+                now: T0,
+                cause: "t".into(),
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let on = store
+        .findings_on(&[key("PyPI", "django-rest-framework")])
+        .await
+        .unwrap();
+    assert_eq!(
+        on.iter()
+            .map(|f| f.advisory_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["PYSEC-1"]
+    );
     let got = store
         .packages_named(&[
             key("Debian", "openssl"),

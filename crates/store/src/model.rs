@@ -323,6 +323,17 @@ impl PackageRow {
     /// Debian, Ubuntu and Alpine, whose advisories name source packages. Backends index
     /// current packages by exactly this key.
     pub fn key(&self) -> PackageName {
+        PackageName {
+            ecosystem: patchpilot_types::Ecosystem::parse_osv(&self.ecosystem)
+                .0
+                .as_str()
+                .to_string(),
+            name: self.match_name().into_owned(),
+        }
+    }
+
+    /// [`PackageRow::key`]'s name, borrowed when no normalization changes it.
+    pub fn match_name(&self) -> std::borrow::Cow<'_, str> {
         use patchpilot_types::Ecosystem;
         let (eco, _) = Ecosystem::parse_osv(&self.ecosystem);
         let by_source = matches!(
@@ -334,9 +345,9 @@ impl PackageRow {
         } else {
             &self.name
         };
-        PackageName {
-            ecosystem: eco.as_str().to_string(),
-            name: eco.normalize_name(name).into_owned(),
+        match eco.normalize_name(name) {
+            std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(name),
+            std::borrow::Cow::Owned(n) => std::borrow::Cow::Owned(n),
         }
     }
 }
