@@ -233,13 +233,6 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(feeds_reload))
 }
 
-/// The OpenAPI 3.1 document, as served at `/api/v1/openapi.json`.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = api_router().split_for_parts();
-    api.openapi = utoipa::openapi::OpenApiVersion::Version31;
-    api
-}
-
 /// The application: every route, its OpenAPI document, the body limit and metrics.
 pub fn app(state: Arc<AppState>) -> axum::Router {
     let (router, mut api) = api_router().split_for_parts();
@@ -499,7 +492,11 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let dir = config.data_dir.clone();
     let matcher = tokio::task::spawn_blocking(move || Matcher::load(&dir))
         .await
-        .map_err(|e| StartError::Tls(format!("loading advisories: {e}")))??;
+        .map_err(|e| {
+            StartError::Store(patchpilot_store::Error::Backend(format!(
+                "loading advisories: {e}"
+            )))
+        })??;
     let known = store.get_feed_state(FEED_STATE).await?;
     let known_digest = known.as_ref().and_then(|s| {
         s.state

@@ -192,6 +192,7 @@ pub async fn ingest(
                 .collect()
         };
         let rec = reconcile(want, &have);
+        let (n_added, n_removed) = (added.len() as u64, removed.len() as u64);
         let change = InventoryChange {
             asset_id: asset,
             idempotency_key: report.idempotency_key.clone(),
@@ -200,9 +201,10 @@ pub async fn ingest(
             received_at: now,
             source: source.clone(),
             content_hash: content_hash.clone(),
+            // Kept for a retry after `Stale`; the diff is recomputed then anyway.
             packages: packages.clone(),
-            added: added.clone(),
-            removed: removed.clone(),
+            added,
+            removed,
             open: rec.open,
             fix: rec.fix,
         };
@@ -218,8 +220,8 @@ pub async fn ingest(
                 return Ok(InventoryAck {
                     snapshot_id,
                     duplicate: false,
-                    added: added.len() as u64,
-                    removed: removed.len() as u64,
+                    added: n_added,
+                    removed: n_removed,
                     findings_opened: opened,
                     findings_fixed: fixed,
                 });

@@ -495,9 +495,17 @@ async fn every_state_change_writes_one_audit_record() {
             .iter()
             .find(|r| r["action"].as_str().unwrap().starts_with("asset.update"))
             .unwrap();
+        // Before: the asset without an owner; after: owned by `dba`.
         assert!(
-            patch["before"].as_str().unwrap().contains("\"owner\"")
-                || !patch["before"].as_str().unwrap().contains("dba")
+            !patch["before"].as_str().unwrap().contains("dba"),
+            "{patch}"
+        );
+        assert!(
+            patch["before"]
+                .as_str()
+                .unwrap()
+                .contains("\"name\":\"db-1\""),
+            "{patch}"
         );
         assert!(patch["after"].as_str().unwrap().contains("dba"), "{patch}");
         let (_, ver) = srv.get("/api/v1/audit/verify", &admin).await;
