@@ -2,9 +2,9 @@
 //! `read_host`) plus the configured lockfiles and SBOMs, as wire [`PackageRow`]s.
 //!
 //! The package list is sorted and de-duplicated (a package found by two sources is one
-//! package on the host), and its SHA-256 over a canonical serialization, the JSON array of
-//! the sorted rows (fixed field order, no maps, no floats), is the *content hash*: the agent
-//! compares it with the last report's to report only on change (and at the interval).
+//! package on the host) by [`patchpilot_api::canonicalize`], whose hash is the *content
+//! hash* the server also stores with the snapshot: the agent compares it with the last
+//! report's to report only on change (and at the interval).
 //!
 //! A source that cannot be read fails the whole collection rather than being skipped: a
 //! report without, say, a lockfile that is briefly missing during a deploy would tell the
@@ -15,7 +15,6 @@ use std::path::PathBuf;
 
 use patchpilot_api::{package_row, InventoryReport, PackageRow, Ts};
 use patchpilot_inventory::InventoryError;
-use sha2::{Digest, Sha256};
 
 /// What to collect.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,9 +71,7 @@ pub fn collect(config: &CollectConfig) -> Result<Collected, CollectError> {
 impl Collected {
     /// Canonicalize `packages` (sort, de-duplicate) and hash them.
     pub fn new(sources: Vec<String>, mut packages: Vec<PackageRow>, collected_at: Ts) -> Collected {
-        packages.sort();
-        packages.dedup();
-        let content_hash = content_hash(&packages);
+        let content_hash = patchpilot_api::canonicalize(&mut packages);
         Collected {
             sources,
             packages,
@@ -92,12 +89,6 @@ impl Collected {
             packages: self.packages.clone(),
         }
     }
-}
-
-/// SHA-256 (hex) of the JSON array of `packages`, which must already be sorted.
-pub fn content_hash(packages: &[PackageRow]) -> String {
-    let json = serde_json::to_vec(packages).expect("package rows serialize");
-    hex::encode(Sha256::digest(&json))
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@ pub use patchpilot_store::{
     Sensitivity, SnapshotInfo, Token, Ts,
 };
 
+/// The canonical order and content hash of a package list (agent and server agree).
+pub use patchpilot_store::codec::canonicalize;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

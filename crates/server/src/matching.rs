@@ -173,33 +173,6 @@ pub fn to_package(row: &PackageRow) -> Package {
     }
 }
 
-/// Canonical order and content hash of an inventory.
-pub fn canonicalize(packages: &mut Vec<PackageRow>) -> String {
-    packages.sort();
-    packages.dedup();
-    let mut h = Sha256::new();
-    for p in packages.iter() {
-        for f in [
-            Some(p.ecosystem.as_str()),
-            Some(p.name.as_str()),
-            Some(p.version.as_str()),
-            p.release.as_deref(),
-            p.source_name.as_deref(),
-            p.source_version.as_deref(),
-            p.purl.as_deref(),
-        ] {
-            match f {
-                Some(s) => {
-                    h.update((s.len() as u64).to_le_bytes());
-                    h.update(s.as_bytes());
-                }
-                None => h.update(u64::MAX.to_le_bytes()),
-            }
-        }
-    }
-    hex::encode(h.finalize())
-}
-
 /// `new` minus `old` and `old` minus `new`, both sorted (inputs canonical).
 pub fn diff(old: &[PackageRow], new: &[PackageRow]) -> (Vec<PackageRow>, Vec<PackageRow>) {
     let o: HashSet<&PackageRow> = old.iter().collect();

@@ -15,8 +15,9 @@ use utoipa::IntoParams;
 
 use crate::auth::{new_secret, Caller, ADMINS, APPROVERS, AUDITORS, OPERATORS, READERS};
 use crate::error::{ApiError, Json, Path, Query};
-use crate::matching::{canonicalize, diff, reconcile};
+use crate::matching::{diff, reconcile};
 use crate::AppState;
+use patchpilot_store::codec::canonicalize;
 
 type S = State<Arc<AppState>>;
 type R<T> = Result<T, ApiError>;

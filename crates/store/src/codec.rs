@@ -294,6 +294,35 @@ pub fn claim_entry(
     )
 }
 
+/// Put an inventory in canonical order (sorted, de-duplicated) and return its content
+/// hash: SHA-256 over every field, length-prefixed, `None` distinct from empty. The
+/// agent compares it to report only on change; the server stores it with the snapshot.
+pub fn canonicalize(packages: &mut Vec<PackageRow>) -> String {
+    packages.sort();
+    packages.dedup();
+    let mut h = Sha256::new();
+    for p in packages.iter() {
+        for f in [
+            Some(p.ecosystem.as_str()),
+            Some(p.name.as_str()),
+            Some(p.version.as_str()),
+            p.release.as_deref(),
+            p.source_name.as_deref(),
+            p.source_version.as_deref(),
+            p.purl.as_deref(),
+        ] {
+            match f {
+                Some(s) => {
+                    h.update((s.len() as u64).to_le_bytes());
+                    h.update(s.as_bytes());
+                }
+                None => h.update(u64::MAX.to_le_bytes()),
+            }
+        }
+    }
+    hex::encode(h.finalize())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
