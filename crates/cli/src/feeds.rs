@@ -1,6 +1,6 @@
 //! `patchpilot feeds import`, `feeds sync` and `feeds status`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
@@ -54,11 +54,137 @@ fn sniff(path: &Path) -> Option<Kind> {
     }
     let name = path.file_name()?.to_string_lossy();
     match patchpilot_distro::detect(head, &name)? {
-        f @ (patchpilot_distro::Format::DebianTracker | patchpilot_distro::Format::AlpineSecDb) => {
-            Some(Kind::Distro(f))
-        }
+        f @ (patchpilot_distro::Format::DebianTracker
+        | patchpilot_distro::Format::AlpineSecDb
+        | patchpilot_distro::Format::RedHatSecurityData) => Some(Kind::Distro(f)),
         _ => None,
     }
+}
+
+/// Files under `dir`, sorted, recursively; hidden entries skipped, symlinked folders not
+/// followed (as the OSV folder import walks).
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> crate::Result<()> {
+    let mut entries = std::fs::read_dir(dir)
+        .and_then(|rd| rd.collect::<std::io::Result<Vec<_>>>())
+        .with_context(|| format!("{}: cannot read the folder", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = e.path();
+        let ty = e
+            .file_type()
+            .with_context(|| format!("{}: cannot stat", path.display()))?;
+        if ty.is_dir() {
+            walk(&path, out)?;
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The distro tracker files of a folder (e.g. Red Hat per-CVE JSON files, which have no
+/// extension), or `None` for a folder of OSV records. Its first file that is a tracker
+/// file or has an OSV record's extension decides; other files (README, LICENSE) are
+/// passed over. A tracker folder must not also hold OSV records: that is an error rather
+/// than half an import.
+fn distro_dir(dir: &Path) -> crate::Result<Option<Vec<(PathBuf, patchpilot_distro::Format)>>> {
+    let mut files = Vec::new();
+    walk(dir, &mut files)?;
+    let record_ext = |p: &Path| {
+        p.extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .is_some_and(|e| matches!(e.as_str(), "json" | "yaml" | "yml"))
+    };
+    let mut out: Vec<(PathBuf, patchpilot_distro::Format)> = Vec::new();
+    for f in files {
+        match sniff(&f) {
+            Some(Kind::Distro(format)) => out.push((f, format)),
+            _ if record_ext(&f) => match out.first() {
+                None => return Ok(None),
+                Some((first, _)) => bail!(
+                    "{}: not a distro tracker file, in a folder of them ({}); import OSV records and tracker files from separate folders",
+                    f.display(),
+                    first.display()
+                ),
+            },
+            _ => {}
+        }
+    }
+    Ok((!out.is_empty()).then_some(out))
+}
+
+/// `dir/name` of a path, to label an import.
+fn label(p: &Path) -> String {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string());
+    match p.parent().and_then(|d| d.file_name()) {
+        Some(d) => format!("{}/{name}", d.to_string_lossy()),
+        None => name,
+    }
+}
+
+/// The deepest folder holding every path (for the source entry of a multi-file import).
+fn common_dir(paths: &[PathBuf]) -> PathBuf {
+    let abs: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .collect();
+    let mut common = abs[0].parent().map(Path::to_path_buf).unwrap_or_default();
+    for p in &abs[1..] {
+        while !p.starts_with(&common) {
+            if !common.pop() {
+                break;
+            }
+        }
+    }
+    common
+}
+
+/// Convert every distro tracker file of this import, merge advisories with the same id
+/// (Alpine `main` + `community`, one CVE from several files) and import them in one
+/// transaction as one source: the argument itself, or for several arguments their common
+/// folder. Any bad file fails the import before the database is touched.
+fn import_distro(
+    data_dir: &Path,
+    args: &[PathBuf],
+    files: &[(PathBuf, patchpilot_distro::Format)],
+) -> crate::Result<()> {
+    let mut all = Vec::new();
+    for (p, format) in files {
+        let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
+        all.extend(patchpilot_distro::convert(
+            *format,
+            &bytes,
+            &p.display().to_string(),
+        )?);
+    }
+    let records = patchpilot_distro::merge(all);
+    let n = records.len();
+    let (source, name, what) = match args {
+        [one] if files.len() == 1 => (one.clone(), label(one), one.display().to_string()),
+        [one] => (
+            one.clone(),
+            label(one),
+            format!("{} files in {}", files.len(), one.display()),
+        ),
+        _ => {
+            let dir = common_dir(args);
+            let what = format!("{} files", files.len());
+            (dir.clone(), format!("{} ({what})", label(&dir)), what)
+        }
+    };
+    let summary = patchpilot_advisory_db::import_advisories(data_dir, &source, &name, records)
+        .with_context(|| format!("importing into {}", data_dir.display()))?;
+    println!(
+        "imported {n} advisories converted from {what}; the database now holds {}",
+        summary.total_in_db
+    );
+    Ok(())
 }
 
 /// Validate a KEV or EPSS file and store it where `feeds sync` keeps it (atomically).
@@ -100,11 +226,23 @@ fn import_intel(data_dir: &Path, path: &Path, kind: Intel) -> crate::Result<Stri
 }
 
 pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
-    // KEV and EPSS files are validated and stored first, distro tracker files converted
-    // and imported; everything else is OSV.
+    // KEV and EPSS files are validated and stored first; distro tracker files (and
+    // folders of them) are converted, merged and imported together; everything else is
+    // OSV.
     let mut osv = Vec::new();
     let mut nvd_pages = Vec::new();
+    let (mut distro_args, mut distro_files) = (Vec::new(), Vec::new());
     for p in &args.paths {
+        if p.is_dir() {
+            match distro_dir(p)? {
+                Some(files) => {
+                    distro_args.push(p.clone());
+                    distro_files.extend(files);
+                }
+                None => osv.push(p.clone()),
+            }
+            continue;
+        }
         let kind = sniff(p);
         if kind == Some(Kind::Nvd) {
             let bytes =
@@ -116,28 +254,14 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
             let what = import_intel(data_dir, p, intel)?;
             println!("imported {what} from {}", p.display());
         } else if let Some(Kind::Distro(format)) = kind {
-            let bytes =
-                std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let label = match p.parent().and_then(|d| d.file_name()) {
-                Some(d) => format!("{}/{name}", d.to_string_lossy()),
-                None => name,
-            };
-            let records = patchpilot_distro::convert(format, &bytes, &p.display().to_string())?;
-            let n = records.len();
-            let summary = patchpilot_advisory_db::import_advisories(data_dir, p, &label, records)
-                .with_context(|| format!("importing into {}", data_dir.display()))?;
-            println!(
-                "imported {n} advisories converted from {}; the database now holds {}",
-                p.display(),
-                summary.total_in_db
-            );
+            distro_args.push(p.clone());
+            distro_files.push((p.clone(), format));
         } else {
             osv.push(p.clone());
         }
+    }
+    if !distro_files.is_empty() {
+        import_distro(data_dir, &distro_args, &distro_files)?;
     }
     if !nvd_pages.is_empty() {
         // All pages are parsed before the store is touched: one bad file changes nothing.

@@ -11,17 +11,28 @@
 //!   (see `debian.rs` for the status and urgency rules).
 //! - [`Format::AlpineSecDb`], from `https://secdb.alpinelinux.org/<release>/<repo>.yaml` (or
 //!   `.json`, same structure; see `alpine.rs`).
+//! - [`Format::RedHatSecurityData`], one CVE's JSON from Red Hat's Security Data API
+//!   (`https://access.redhat.com/hydra/rest/securitydata/cve/CVE-….json`; see `redhat.rs`
+//!   for the CPE → release rules, EUS/AUS streams and `package_state`). The API's CVE
+//!   *list* names no products and is refused with an error saying so.
 //! - [`Format::Osv`], distro feeds already published as OSV (AlmaLinux, Ubuntu, Rocky):
-//!   one record per file, passed through [`patchpilot_osv::parse_json`].
+//!   one record per file, passed through [`patchpilot_osv::parse_json`]. Their ecosystem
+//!   suffixes are kept as published (`Ubuntu:22.04:LTS`, `Ubuntu:Pro:18.04:LTS`); the
+//!   matcher compares releases by [`patchpilot_types::Ecosystem::release_key`], so
+//!   `Ubuntu:22.04:LTS` applies to an Ubuntu 22.04 host and not to 20.04. Ubuntu Pro (ESM)
+//!   records apply to hosts of their release (os-release cannot tell whether Pro is
+//!   attached, and for a release in ESM the `+esm` build is the only fix); Pro's FIPS and
+//!   other sub-streams are divergent builds and match no plain host.
 //!
 //! Decisions shared by the converters:
 //! - One advisory per vulnerability id *per converted file*, with one `affected` entry per
 //!   (source package, release). Ids are prefixed with the distro (`DEBIAN-CVE-2023-1234`,
-//!   `ALPINE-CVE-2023-1234`) so they never collide with the upstream CVE or OSV record; the
+//!   `ALPINE-CVE-2023-1234`, `RHEL-CVE-2023-1234`) so they never collide with the upstream CVE or OSV record; the
 //!   bare id is the alias when it is a CVE. Several files (Alpine `main` + `community`, or
 //!   several releases) yield the same ids: combine them with [`merge`] before storing.
-//! - Package names are *source* package names (Debian source, Alpine origin), which is what
-//!   the matcher looks up for Debian/Ubuntu/Alpine.
+//! - Package names are *source* package names (Debian source, Alpine origin, Red Hat source
+//!   RPM), which is what the matcher looks up for Debian/Ubuntu/Alpine, and also, besides
+//!   the binary name, for Red Hat.
 //! - Trackers carry no modification time, so `modified` is the Unix epoch
 //!   ([`UNKNOWN_MODIFIED`]); the feed importer should overwrite it with the download time.
 //! - Output is sorted by id, and affected entries by (name, release), so conversion is
@@ -29,6 +40,7 @@
 
 mod alpine;
 mod debian;
+mod redhat;
 
 use std::collections::BTreeMap;
 
@@ -44,6 +56,9 @@ pub enum Format {
     DebianTracker,
     /// Alpine secdb, YAML or JSON (`{distroversion, reponame, packages: [...]}`).
     AlpineSecDb,
+    /// Red Hat Security Data API, one CVE (`{name, threat_severity, affected_release,
+    /// package_state, ...}`).
+    RedHatSecurityData,
     /// One OSV record (JSON), e.g. an AlmaLinux `ALSA-…` advisory.
     Osv,
 }
@@ -53,6 +68,7 @@ impl std::fmt::Display for Format {
         f.write_str(match self {
             Format::DebianTracker => "Debian security tracker JSON",
             Format::AlpineSecDb => "Alpine secdb",
+            Format::RedHatSecurityData => "Red Hat security data JSON",
             Format::Osv => "OSV JSON",
         })
     }
@@ -111,7 +127,18 @@ pub fn detect(bytes: &[u8], file_name: &str) -> Option<Format> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(SNIFF)]);
     let lower = file_name.to_ascii_lowercase();
     let trimmed = head.trim_start();
+    // The Security Data API's CVE list (refused by `convert`, with the reason).
+    let rh_list = head.contains("\"resource_url\"") && head.contains("\"CVE\"");
+    if trimmed.starts_with('[') && rh_list {
+        return Some(Format::RedHatSecurityData);
+    }
     if trimmed.starts_with('{') {
+        let rh = head.contains("\"threat_severity\"")
+            || head.contains("\"affected_release\"")
+            || head.contains("\"package_state\"");
+        if rh || rh_list {
+            return Some(Format::RedHatSecurityData);
+        }
         if head.contains("\"distroversion\"") && head.contains("\"packages\"") {
             return Some(Format::AlpineSecDb);
         }
@@ -143,6 +170,7 @@ pub fn convert(
     match format {
         Format::DebianTracker => debian::convert(bytes, source_name),
         Format::AlpineSecDb => alpine::convert(bytes, source_name),
+        Format::RedHatSecurityData => redhat::convert(bytes, source_name),
         Format::Osv => patchpilot_osv::parse_json(bytes)
             .map(|a| vec![a])
             .map_err(|e| syntax(source_name, format, e)),
@@ -270,6 +298,22 @@ mod tests {
                 "ALSA-2023:1.json",
                 Some(Format::Osv),
             ),
+            (
+                "{\"threat_severity\": \"Low\", \"name\": \"CVE-2023-1\"}",
+                "CVE-2023-1",
+                Some(Format::RedHatSecurityData),
+            ),
+            (
+                "{\"name\": \"CVE-2023-1\", \"package_state\": []}",
+                "CVE-2023-1.json",
+                Some(Format::RedHatSecurityData),
+            ),
+            (
+                "[{\"CVE\": \"CVE-2023-1\", \"resource_url\": \"https://x\"}]",
+                "1.json",
+                Some(Format::RedHatSecurityData),
+            ),
+            ("[{\"id\": \"x\"}]", "1.json", None),
             ("{\"foo\": 1}", "x.json", None),
             ("", "x.json", None),
             ("\u{feff}[1,2]", "x.json", None),
@@ -331,7 +375,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
-            for f in [Format::DebianTracker, Format::AlpineSecDb, Format::Osv] {
+            for f in [Format::DebianTracker, Format::AlpineSecDb, Format::RedHatSecurityData, Format::Osv] {
                 if let Err(e) = convert(f, &bytes, "x") {
                     proptest::prop_assert!(!e.to_string().contains('\n'));
                 }
@@ -341,7 +385,7 @@ mod tests {
 
         #[test]
         fn arbitrary_text_never_panics(text in "[{}\\[\\]:,\"a-z0-9 \\n-]{0,200}") {
-            for f in [Format::DebianTracker, Format::AlpineSecDb, Format::Osv] {
+            for f in [Format::DebianTracker, Format::AlpineSecDb, Format::RedHatSecurityData, Format::Osv] {
                 let _ = convert(f, text.as_bytes(), "x");
             }
         }

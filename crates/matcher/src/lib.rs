@@ -18,7 +18,9 @@
 //! - Distro advisories apply only to the matching release (`Debian:12` ≠ Debian 11), and
 //!   Debian, Ubuntu and Alpine advisories name *source* packages, so those packages match
 //!   on their source name and version (binNMU-safe); Red Hat family advisories name binary
-//!   RPMs.
+//!   RPMs (OSV) or source RPMs (Red Hat security data), so an RPM matches under both.
+//!   Releases compare by [`Ecosystem::release_key`] (`Ubuntu:22.04:LTS` applies to an
+//!   Ubuntu 22.04 host, `Red Hat:enterprise_linux:8::appstream` to RHEL 8).
 //!
 //! Nothing is silently dropped: an event version the scheme cannot parse disables that
 //! range and is counted in [`Index::warnings`], and an installed version that cannot be
@@ -165,7 +167,10 @@ impl<'a> Index<'a> {
         };
         let mut entry = Entry {
             advisory,
-            release: aff.release.as_deref().map(Into::into),
+            release: aff
+                .release
+                .as_deref()
+                .map(|r| aff.ecosystem.release_key(r).into()),
             intervals: Vec::new(),
             versions: Vec::new(),
             fixed: Vec::new(),
@@ -260,7 +265,22 @@ impl<'a> Index<'a> {
         } else {
             (pkg.name.as_str(), pkg.version.as_str())
         };
-        self.matches_raw(&pkg.ecosystem, pkg.release.as_deref(), name, version)
+        let mut out = self.matches_raw(&pkg.ecosystem, pkg.release.as_deref(), name, version)?;
+        // Red Hat family advisories name binary RPMs (OSV) or source RPMs (Red Hat's
+        // security data): a binary also matches under its source RPM's name, with its own
+        // version (every binary of a build carries the source RPM's EVR).
+        let red_hat = matches!(
+            pkg.ecosystem,
+            Ecosystem::RedHat | Ecosystem::RockyLinux | Ecosystem::AlmaLinux
+        );
+        if let Some(src) = pkg.source_name.as_deref().filter(|s| red_hat && *s != name) {
+            for m in self.matches_raw(&pkg.ecosystem, pkg.release.as_deref(), src, version)? {
+                if !out.iter().any(|o| std::ptr::eq(o.advisory, m.advisory)) {
+                    out.push(m);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The core look-up on borrowed parts (no allocation unless something matches).
@@ -278,7 +298,8 @@ impl<'a> Index<'a> {
         else {
             return Ok(Vec::new());
         };
-        let applies = |e: &Entry| e.release.is_none() || e.release.as_deref() == release;
+        let release = release.map(|r| ecosystem.release_key(r));
+        let applies = |e: &Entry| e.release.is_none() || e.release.as_deref() == release.as_deref();
         let Some(first) = entries.iter().find(|e| applies(e)) else {
             return Ok(Vec::new());
         };
@@ -508,6 +529,75 @@ mod tests {
         libssl.version = "3.0.11-1~deb12u1+b1".into();
         libssl.source_version = Some("3.0.11-1~deb12u1".into());
         assert_eq!(ids(&idx, &libssl).len(), 1);
+    }
+
+    #[test]
+    fn osv_release_spellings_match_the_host_release() {
+        let advs = vec![
+            adv(&record(
+                "U-22",
+                r#"{"package":{"ecosystem":"Ubuntu:22.04:LTS","name":"curl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"7.81.0-1ubuntu1.16"}]}]}"#,
+            )),
+            adv(&record(
+                "U-PRO-18",
+                r#"{"package":{"ecosystem":"Ubuntu:Pro:18.04:LTS","name":"curl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"7.58.0-2ubuntu3.24+esm4"}]}]}"#,
+            )),
+            adv(&record(
+                "U-FIPS-22",
+                r#"{"package":{"ecosystem":"Ubuntu:Pro:FIPS:22.04:LTS","name":"curl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}"#,
+            )),
+            adv(&record(
+                "RH-8",
+                r#"{"package":{"ecosystem":"Red Hat:enterprise_linux:8::appstream","name":"curl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"7.61.1-30.el8_8.3"}]}]}"#,
+            )),
+            adv(&record(
+                "RH-EUS",
+                r#"{"package":{"ecosystem":"Red Hat:rhel_eus:8.6::appstream","name":"curl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}"#,
+            )),
+        ];
+        let idx = Index::build(&advs);
+        let on = |eco: Ecosystem, release: &str, version: &str| {
+            let mut p = pkg(eco, "curl", version);
+            p.release = Some(release.into());
+            ids(&idx, &p).into_iter().map(|m| m.0).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            on(Ecosystem::Ubuntu, "22.04", "7.81.0-1ubuntu1.15"),
+            ["U-22"]
+        );
+        assert!(on(Ecosystem::Ubuntu, "20.04", "7.68.0-1ubuntu2.20").is_empty());
+        assert_eq!(
+            on(Ecosystem::Ubuntu, "18.04", "7.58.0-2ubuntu3.24"),
+            ["U-PRO-18"]
+        );
+        assert!(on(Ecosystem::Ubuntu, "18.04", "7.58.0-2ubuntu3.24+esm4").is_empty());
+        assert_eq!(on(Ecosystem::RedHat, "8", "7.61.1-30.el8_8.2"), ["RH-8"]);
+        assert!(on(Ecosystem::RedHat, "8", "7.61.1-30.el8_8.3").is_empty());
+        assert!(on(Ecosystem::RedHat, "9", "7.76.1-26.el9").is_empty());
+    }
+
+    #[test]
+    fn red_hat_binaries_match_their_source_rpm_too() {
+        let advs = vec![
+            adv(&record(
+                "RHEL-SRC",
+                r#"{"package":{"ecosystem":"Red Hat:enterprise_linux:9","name":"python-lxml"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"4.6.5-3.el9"}]}]}"#,
+            )),
+            adv(&record(
+                "RHEL-BIN",
+                r#"{"package":{"ecosystem":"Red Hat:enterprise_linux:9","name":"python3-lxml"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"4.6.5-3.el9"}]}]}"#,
+            )),
+        ];
+        let idx = Index::build(&advs);
+        let mut p = pkg(Ecosystem::RedHat, "python3-lxml", "4.6.5-2.el9");
+        p.release = Some("9".into());
+        assert_eq!(ids(&idx, &p).len(), 1, "binary name only without a source");
+        p.source_name = Some("python-lxml".into());
+        let got = ids(&idx, &p);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[1], ("RHEL-SRC".into(), vec!["4.6.5-3.el9".into()]));
+        p.version = "4.6.5-3.el9".into();
+        assert!(ids(&idx, &p).is_empty());
     }
 
     #[test]

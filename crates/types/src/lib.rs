@@ -45,6 +45,45 @@ impl Ecosystem {
         (base.parse().expect("infallible"), rest)
     }
 
+    /// The key a release is matched by: the OSV release suffix with what does not tell
+    /// releases apart removed, so an advisory and an installed package of the same release
+    /// compare equal ([`Distro::ecosystem`] already yields keys).
+    ///
+    /// - Ubuntu: `22.04:LTS` → `22.04`; `Pro:18.04:LTS` → `18.04`. Ubuntu Pro (ESM,
+    ///   `esm-infra`/`esm-apps`) fixes are the same release's packages from another pocket
+    ///   (`…+esm1` versions), and os-release cannot tell whether Pro is attached, so they
+    ///   apply to every host of that release: a host without Pro is vulnerable and its
+    ///   only fix is the ESM one. Other Pro streams (`Pro:FIPS:22.04:LTS`,
+    ///   `Pro:FIPS-updates:…`, `Pro:Realtime:…`) are divergent builds with their own
+    ///   version lines: they keep their name (`Pro:FIPS:22.04`) and match no plain host.
+    /// - Red Hat, as Red Hat's OSV spells it (the CPE after `redhat:`): mainline
+    ///   `enterprise_linux:8::appstream`, `enterprise_linux:8` → `8` (the major version,
+    ///   as for a RHEL 8.x host); other streams drop only the repository part
+    ///   (`rhel_eus:8.6::appstream` → `rhel_eus:8.6`, also `rhel_aus`, `rhel_e4s`,
+    ///   `rhel_tus`, `rhel_els`, layered products), so EUS/AUS/… fixes, whose versions
+    ///   are lower than mainline ones, never decide a mainline host's status.
+    /// - Everything else is its own key.
+    pub fn release_key<'a>(&self, release: &'a str) -> Cow<'a, str> {
+        match self {
+            Ecosystem::Ubuntu => {
+                let r = release.strip_suffix(":LTS").unwrap_or(release);
+                let r = match r.strip_prefix("Pro:") {
+                    Some(v) if v.starts_with(|c: char| c.is_ascii_digit()) => v,
+                    _ => r,
+                };
+                Cow::Borrowed(r)
+            }
+            Ecosystem::RedHat => {
+                let head = release.split("::").next().unwrap_or(release);
+                match head.strip_prefix("enterprise_linux:") {
+                    Some(v) => Cow::Borrowed(v.split('.').next().unwrap_or(v)),
+                    None => Cow::Borrowed(head),
+                }
+            }
+            _ => Cow::Borrowed(release),
+        }
+    }
+
     /// The OSV name.
     pub fn as_str(&self) -> &str {
         match self {
@@ -370,6 +409,51 @@ mod tests {
         );
         assert_eq!(eco("pkg:cargo/serde@1.0.0"), Ecosystem::CratesIo);
         assert!(eco("pkg:rpm/fedora/openssl@3").scheme().is_none());
+    }
+
+    #[test]
+    fn release_keys() {
+        let cases: &[(Ecosystem, &str, &str)] = &[
+            (Ecosystem::Ubuntu, "22.04:LTS", "22.04"),
+            (Ecosystem::Ubuntu, "22.04", "22.04"),
+            (Ecosystem::Ubuntu, "24.10", "24.10"),
+            (Ecosystem::Ubuntu, "Pro:18.04:LTS", "18.04"),
+            (Ecosystem::Ubuntu, "Pro:FIPS:22.04:LTS", "Pro:FIPS:22.04"),
+            (
+                Ecosystem::Ubuntu,
+                "Pro:FIPS-updates:20.04:LTS",
+                "Pro:FIPS-updates:20.04",
+            ),
+            (Ecosystem::RedHat, "enterprise_linux:8::appstream", "8"),
+            (Ecosystem::RedHat, "enterprise_linux:8", "8"),
+            (Ecosystem::RedHat, "enterprise_linux:9::baseos", "9"),
+            (Ecosystem::RedHat, "8", "8"),
+            (Ecosystem::RedHat, "rhel_eus:8.6::appstream", "rhel_eus:8.6"),
+            (Ecosystem::RedHat, "rhel_aus:8.2", "rhel_aus:8.2"),
+            (
+                Ecosystem::RedHat,
+                "network_satellite:5.8::el6",
+                "network_satellite:5.8",
+            ),
+            (Ecosystem::Debian, "12", "12"),
+            (Ecosystem::Alpine, "v3.18", "v3.18"),
+            (Ecosystem::AlmaLinux, "8", "8"),
+        ];
+        for (eco, release, want) in cases {
+            assert_eq!(eco.release_key(release), *want, "{eco} {release}");
+        }
+        // What an inventory carries is already a key.
+        for (id, version) in [("ubuntu", "22.04"), ("rhel", "8.8"), ("rhel", "9")] {
+            let d = Distro {
+                id: id.into(),
+                version_id: Some(version.into()),
+                codename: None,
+                pretty_name: None,
+            };
+            let (eco, release) = d.ecosystem();
+            let release = release.unwrap();
+            assert_eq!(eco.release_key(&release), release.as_str());
+        }
     }
 
     #[test]

@@ -1083,14 +1083,14 @@ fn explain_json_has_every_factor_with_source_and_date() {
 
 /// A static HTTP/1.1 file server on 127.0.0.1:0 for `feeds sync` through the binary:
 /// paths (query ignored) map to bytes; 404 otherwise. Stops when dropped.
-struct StaticServer {
+pub(crate) struct StaticServer {
     addr: std::net::SocketAddr,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
 impl StaticServer {
-    fn start(files: std::collections::HashMap<String, Vec<u8>>) -> StaticServer {
+    pub(crate) fn start(files: std::collections::HashMap<String, Vec<u8>>) -> StaticServer {
         use std::io::{BufRead, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
@@ -1132,7 +1132,7 @@ impl StaticServer {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Expected counts were computed independently with Python from the sample files, applying
 //! the documented rules (numbered Debian releases only; `resolved`+`0` and `undetermined`
-//! skipped; Alpine version `0` skipped).
+//! skipped; Alpine version `0` skipped; Red Hat: one entry per source RPM and release key,
+//! `Not affected` and module/Flatpak entries skipped).
 
 use std::path::{Path, PathBuf};
 
@@ -302,6 +303,311 @@ fn alpine_end_to_end_with_matcher() {
     assert!(zlib("v3.16", "1.2.11-r3").is_empty());
 }
 
+/// The Red Hat Security Data API per-CVE samples (`rhel/oval/input/cve/full/CVE-*`, no
+/// file extension).
+fn redhat() -> Option<Vec<Advisory>> {
+    let dir = samples("redhat_security_data")?.join("rhel/oval/input/cve/full");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    files.sort();
+    Some(merge(files.iter().flat_map(|p| {
+        let advs = detect_convert(p, Format::RedHatSecurityData);
+        assert_eq!(advs.len(), 1, "{}", p.display());
+        advs
+    })))
+}
+
+#[test]
+fn redhat_security_data_counts_and_spot_checks() {
+    let Some(advs) = redhat() else { return };
+    // Counts computed independently (Python) from the samples with the documented rules:
+    // one entry per (source RPM, release key); module streams and Flatpaks skipped.
+    assert_eq!(advs.len(), 20);
+    let entries: usize = advs.iter().map(|a| a.affected.len()).sum();
+    assert_eq!(entries, 256);
+    for a in &advs {
+        assert!(a.id.starts_with("RHEL-CVE-"), "{}", a.id);
+        assert_eq!(a.aliases, [a.id.trim_start_matches("RHEL-")]);
+        assert!(a.affected.iter().all(|e| e.ecosystem == Ecosystem::RedHat));
+        assert!(a.references[0].url.ends_with(&a.aliases[0]));
+    }
+
+    // (CVE, package, release as the CPE spells it, fixed version; None = open-ended).
+    type Case<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
+    let cases: &[Case] = &[
+        (
+            "CVE-2023-4863",
+            "firefox",
+            "enterprise_linux:8",
+            Some("102.15.1-1.el8_8"),
+        ),
+        (
+            "CVE-2023-4863",
+            "libwebp",
+            "enterprise_linux:8",
+            Some("1.0.0-8.el8_8.1"),
+        ),
+        (
+            "CVE-2023-4863",
+            "firefox",
+            "enterprise_linux:7",
+            Some("102.15.1-1.el7_9"),
+        ),
+        // EUS, AUS and E4S streams keep their own releases and fixes.
+        (
+            "CVE-2023-5217",
+            "libvpx",
+            "enterprise_linux:8",
+            Some("1.7.0-10.el8_8"),
+        ),
+        (
+            "CVE-2023-5217",
+            "libvpx",
+            "rhel_eus:8.6",
+            Some("1.7.0-10.el8_6"),
+        ),
+        (
+            "CVE-2023-5217",
+            "libvpx",
+            "rhel_e4s:8.1",
+            Some("1.7.0-8.el8_1"),
+        ),
+        (
+            "CVE-2023-5217",
+            "libvpx",
+            "rhel_aus:8.2",
+            Some("1.7.0-8.el8_2"),
+        ),
+        // A non-zero epoch stays.
+        (
+            "CVE-2017-3509",
+            "java-1.8.0-openjdk",
+            "enterprise_linux:7",
+            Some("1:1.8.0.131-2.b11.el7_3"),
+        ),
+        // "Will not fix" and "Out of support scope": affected, no fix.
+        ("CVE-2019-25059", "ghostscript", "enterprise_linux:8", None),
+        ("CVE-2019-25059", "ghostscript", "enterprise_linux:9", None),
+        ("CVE-2020-16588", "OpenEXR", "enterprise_linux:7", None),
+        (
+            "CVE-2022-2309",
+            "python-lxml",
+            "enterprise_linux:9",
+            Some("4.6.5-3.el9"),
+        ),
+    ];
+    for (cve, name, release, want) in cases {
+        let a = find(&advs, &format!("RHEL-{cve}"));
+        let e = entry(a, name, release).unwrap_or_else(|| panic!("{cve} {name} {release}"));
+        assert_eq!(
+            fixed(e),
+            want.iter().copied().collect::<Vec<&str>>(),
+            "{cve} {name}"
+        );
+    }
+    // "Not affected" makes no entry; nor do module streams and Flatpaks.
+    let none: &[(&str, &str, &str)] = &[
+        ("CVE-2023-5217", "libvpx", "enterprise_linux:7"),
+        ("CVE-2019-25059", "ghostscript", "enterprise_linux:7"),
+        ("CVE-2020-16588", "OpenEXR", "enterprise_linux:8"),
+    ];
+    for (cve, name, release) in none {
+        assert!(entry(find(&advs, &format!("RHEL-{cve}")), name, release).is_none());
+    }
+    let lxml = find(&advs, "RHEL-CVE-2022-2309");
+    assert_eq!(lxml.affected.len(), 1, "{:?}", lxml.affected);
+
+    let webp = find(&advs, "RHEL-CVE-2023-4863");
+    assert_eq!(
+        webp.severity_level(),
+        Some(patchpilot_osv::SeverityLevel::High)
+    );
+    // Scored from the vector: the file's own `cvss3_base_score` says 9.6 too.
+    assert_eq!(webp.cvss_vector().and_then(|s| s.base_score), Some(9.6));
+    assert_eq!(webp.published.as_deref(), Some("2023-09-11T00:00:00Z"));
+    assert!(webp
+        .summary
+        .as_deref()
+        .is_some_and(|s| s.contains("libwebp")));
+    assert!(webp
+        .references
+        .iter()
+        .any(|r| r.url == "https://access.redhat.com/errata/RHSA-2023:5184"));
+    assert_eq!(
+        find(&advs, "RHEL-CVE-2017-3533").severity_level(),
+        Some(patchpilot_osv::SeverityLevel::Low)
+    );
+    // Rejected as a duplicate of CVE-2023-4863: kept, but withdrawn.
+    assert!(find(&advs, "RHEL-CVE-2023-5129").is_withdrawn());
+    assert!(!webp.is_withdrawn());
+}
+
+#[test]
+fn redhat_end_to_end_with_matcher() {
+    let Some(advs) = redhat() else { return };
+    let index = Index::build(&advs);
+    assert!(index.warnings().is_empty(), "{:?}", index.warnings());
+    // What an rpm inventory of a RHEL 8.8 host carries: ecosystem Red Hat, release "8".
+    let host = patchpilot_types::Distro {
+        id: "rhel".into(),
+        version_id: Some("8.8".into()),
+        codename: None,
+        pretty_name: None,
+    };
+    let (eco, rhel8) = host.ecosystem();
+    assert_eq!((eco, rhel8.as_deref()), (Ecosystem::RedHat, Some("8")));
+    let rpm = |release: &str, name: &str, source: &str, version: &str| {
+        matched(
+            &index,
+            &pkg(Ecosystem::RedHat, release, name, source, version),
+        )
+    };
+    let hit = |id: &str, fix: &str| (id.to_string(), vec![fix.to_string()]);
+
+    assert_eq!(
+        rpm("8", "firefox", "firefox", "102.15.0-1.el8_8"),
+        [
+            hit("RHEL-CVE-2023-4863", "102.15.1-1.el8_8"),
+            hit("RHEL-CVE-2023-5217", "115.3.1-1.el8_8"),
+        ]
+    );
+    // The fix for CVE-2023-4863 itself; the epoch 0 spelling is the same version.
+    assert_eq!(
+        rpm("8", "firefox", "firefox", "102.15.1-1.el8_8"),
+        [hit("RHEL-CVE-2023-5217", "115.3.1-1.el8_8")]
+    );
+    assert_eq!(
+        rpm("8", "firefox", "firefox", "0:102.15.1-1.el8_8"),
+        [hit("RHEL-CVE-2023-5217", "115.3.1-1.el8_8")]
+    );
+    assert!(rpm("8", "firefox", "firefox", "115.3.1-1.el8_8").is_empty());
+    // The 8.6 EUS build is not a fix on mainline RHEL 8, and mainline does not judge
+    // an EUS host.
+    assert_eq!(
+        rpm("8", "libvpx", "libvpx", "1.7.0-10.el8_6"),
+        [hit("RHEL-CVE-2023-5217", "1.7.0-10.el8_8")]
+    );
+    assert!(rpm("rhel_eus:8.6", "libvpx", "libvpx", "1.7.0-10.el8_6").is_empty());
+    assert_eq!(
+        rpm("rhel_eus:8.6", "libvpx", "libvpx", "1.7.0-9.el8_6"),
+        [hit("RHEL-CVE-2023-5217", "1.7.0-10.el8_6")]
+    );
+    // A binary RPM matches under its source RPM (python3-lxml from python-lxml).
+    assert_eq!(
+        rpm("9", "python3-lxml", "python-lxml", "4.6.5-2.el9"),
+        [hit("RHEL-CVE-2022-2309", "4.6.5-3.el9")]
+    );
+    // Will not fix: affected with no fixed version.
+    assert_eq!(
+        rpm("8", "libgs", "ghostscript", "9.27-6.el8"),
+        [("RHEL-CVE-2019-25059".to_string(), vec![])]
+    );
+    // Epochs: 1:1.8.0.131 is the fix; a higher version without the epoch is below it.
+    let java = |v: &str| rpm("7", "java-1.8.0-openjdk-headless", "java-1.8.0-openjdk", v);
+    assert_eq!(java("1:1.8.0.121-0.b13.el7_3").len(), 6);
+    assert_eq!(java("1.8.0.999-1.el7").len(), 6);
+    assert!(java("1:1.8.0.131-2.b11.el7_3").is_empty());
+    // The withdrawn duplicate never matches: libwebp is reported once.
+    assert_eq!(
+        rpm("9", "libwebp", "libwebp", "1.2.0-6.el9"),
+        [hit("RHEL-CVE-2023-4863", "1.2.0-7.el9_2")]
+    );
+}
+
+#[test]
+fn redhat_cve_lists_are_refused_with_the_reason() {
+    let Some(dir) = samples("redhat_cve_lists") else {
+        return;
+    };
+    for rel in [
+        "rhel/csaf/input/cve/min_pages/1.json",
+        "rhel/oval/input/cve/min/CVE-2023-4863",
+    ] {
+        let (bytes, name) = load(&dir.join(rel));
+        assert_eq!(
+            detect(&bytes, &name),
+            Some(Format::RedHatSecurityData),
+            "{rel}"
+        );
+        let e = convert(Format::RedHatSecurityData, &bytes, &name)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(&format!("{name}: ")), "{e}");
+        assert!(e.contains("resource_url") && !e.contains('\n'), "{e}");
+    }
+}
+
+/// A hand-written Ubuntu OSV record (`tests/fixtures/ubuntu-osv`) through `Format::Osv`
+/// and the matcher: `Ubuntu:22.04:LTS` applies to an Ubuntu 22.04 host (os-release
+/// `22.04`), not to 20.04; Pro (ESM) applies to its release, Pro FIPS to no plain host.
+#[test]
+fn ubuntu_osv_matches_by_release_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/ubuntu-osv/UBUNTU-CVE-2023-38546.json");
+    let advs = detect_convert(&path, Format::Osv);
+    let a = &advs[0];
+    // Suffixes are kept as published.
+    let releases: Vec<&str> = a
+        .affected
+        .iter()
+        .map(|e| e.release.as_deref().unwrap())
+        .collect();
+    assert_eq!(
+        releases,
+        [
+            "Pro:18.04:LTS",
+            "20.04:LTS",
+            "22.04:LTS",
+            "Pro:FIPS-updates:22.04:LTS",
+            "23.10"
+        ]
+    );
+    let index = Index::build(&advs);
+    let host = |version_id: &str| {
+        patchpilot_types::Distro {
+            id: "ubuntu".into(),
+            version_id: Some(version_id.into()),
+            codename: None,
+            pretty_name: None,
+        }
+        .ecosystem()
+        .1
+        .unwrap()
+    };
+    let curl = |release: &str, version: &str| {
+        matched(
+            &index,
+            &pkg(Ecosystem::Ubuntu, release, "libcurl4", "curl", version),
+        )
+    };
+    let hit = |fix: &str| vec![("UBUNTU-CVE-2023-38546".to_string(), vec![fix.to_string()])];
+    assert_eq!(
+        curl(&host("22.04"), "7.81.0-1ubuntu1.13"),
+        hit("7.81.0-1ubuntu1.14")
+    );
+    assert!(curl(&host("22.04"), "7.81.0-1ubuntu1.14").is_empty());
+    // The 22.04 record does not apply to 20.04 (7.81.0 is above focal's fix).
+    assert!(curl(&host("20.04"), "7.81.0-1ubuntu1.13").is_empty());
+    assert_eq!(
+        curl(&host("20.04"), "7.68.0-1ubuntu2.19"),
+        hit("7.68.0-1ubuntu2.20")
+    );
+    // 18.04 is in ESM: the Pro record is its only fix.
+    assert_eq!(
+        curl(&host("18.04"), "7.58.0-2ubuntu3.24"),
+        hit("7.58.0-2ubuntu3.24+esm1")
+    );
+    assert!(curl(&host("18.04"), "7.58.0-2ubuntu3.24+esm1").is_empty());
+    assert_eq!(
+        curl(&host("23.10"), "8.2.1-1ubuntu3"),
+        hit("8.2.1-1ubuntu3.1")
+    );
+    assert!(curl(&host("24.04"), "8.2.1-1ubuntu3").is_empty());
+}
+
 #[test]
 fn truncated_samples_never_panic() {
     let Some(dir) = samples("truncated_samples") else {
@@ -313,6 +619,10 @@ fn truncated_samples_never_panic() {
         (
             "alma/osv-database/advisories/almalinux9/ALSA-2024:2433.json",
             Format::Osv,
+        ),
+        (
+            "rhel/oval/input/cve/full/CVE-2023-5217",
+            Format::RedHatSecurityData,
         ),
     ];
     let mut tried = 0;
