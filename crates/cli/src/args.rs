@@ -76,7 +76,8 @@ pub struct CompareArgs {
 #[derive(Debug, Subcommand)]
 pub enum FeedsCmd {
     /// Import OSV records (all.zip archives, folders of JSON/YAML records, single files), or
-    /// CISA KEV, FIRST EPSS, Debian/Alpine tracker files and saved NVD CVE API pages.
+    /// CISA KEV, FIRST EPSS, Debian/Alpine/Red Hat tracker files (or folders of them) and
+    /// saved NVD CVE API pages.
     Import(ImportArgs),
     /// Download feeds (OSV, CISA KEV, FIRST EPSS; optionally distro trackers and NVD) from
     /// upstream or a mirror.
@@ -90,7 +91,8 @@ pub struct SyncArgs {
     /// OSV bucket or mirror (files at BASE/ECOSYSTEM/all.zip and modified_id.csv).
     #[arg(long, value_name = "URL")]
     pub osv_base: Option<String>,
-    /// OSV ecosystems to sync (repeatable) [default: crates.io, Go, npm, PyPI].
+    /// OSV ecosystems to sync (repeatable), as the bucket names them (`Ubuntu`,
+    /// `AlmaLinux`, ...) [default: crates.io, Go, npm, PyPI].
     #[arg(long = "ecosystem", value_name = "NAME")]
     pub ecosystems: Vec<String>,
     /// CISA KEV catalog URL, or `none` to skip.
@@ -203,14 +205,16 @@ pub struct ScanArgs {
     /// decisions, due dates and explanations.
     #[arg(long)]
     pub prioritize: bool,
-    /// Asset criticality tier, 1 (most critical) to 4 [default: 3].
+    /// Asset criticality tier, 1 (most critical) to 4, for every input; wins over inventory
+    /// labels and the policy's `[asset]` [default: 3].
     #[arg(long, value_name = "1-4", requires = "prioritize")]
     pub tier: Option<u8>,
     /// Asset exposure: internet-facing, internal or isolated [default: internal].
     #[arg(long, value_name = "EXPOSURE", requires = "prioritize")]
     pub exposure: Option<String>,
-    /// A TOML policy file: `[[exceptions]]` (risk acceptances with owner, reason, expiry),
-    /// `[asset]` context, and the ranking's `[weights]`, `[sla]` and `epss-threshold`.
+    /// A TOML policy file (docs/policy.md): `[[exceptions]]` (risk acceptances with owner,
+    /// reason, expiry), VEX (`vex-files`, `[[vex]]` statements), the `[asset]` context of
+    /// inventories without labels, and the ranking's `[weights]`, `[sla]` and `epss-threshold`.
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 }

@@ -162,8 +162,8 @@ pub fn run(data_dir: &Path, args: ExplainArgs) -> crate::Result<ExitCode> {
         query: args.id.clone(),
         as_of: today,
         asset: AssetRef {
-            tier: asset.tier.get(),
-            exposure: asset.exposure.as_str(),
+            tier: asset.context.tier.get(),
+            exposure: asset.context.exposure.as_str(),
         },
         advisories: advisories
             .into_iter()
@@ -184,7 +184,7 @@ fn explain_one(
     adv: &Advisory,
     intel: &Intel,
     nvd: Option<&NvdStore>,
-    asset: &patchpilot_risk::AssetContext,
+    asset: &patchpilot_risk::ResolvedAsset,
     policy: &patchpilot_risk::Policy,
     today: Date,
 ) -> ExplainedAdvisory {

@@ -1,7 +1,8 @@
 //! `scan --prioritize`: attach a risk assessment (`patchpilot-risk`) to every finding,
 //! from the synced or imported threat intelligence (CISA KEV, FIRST EPSS), the advisory's
 //! CVSS vector (or NVD's, when the advisory has none the risk model can read) and the
-//! asset context given on the command line.
+//! asset context of the finding's inventory (see `scan.rs`: flags, inventory labels, the
+//! policy's `[asset]`, defaults).
 
 use std::path::Path;
 
@@ -9,7 +10,7 @@ use anyhow::Context;
 use patchpilot_intel::nvd::CvssMetric;
 use patchpilot_intel::{Date, EpssScores, KevCatalog, NvdRecord, NvdStore};
 use patchpilot_report::{Finding, Warning};
-use patchpilot_risk::{AssetContext, CvssInput, EpssSignal, KevSignal, Policy};
+use patchpilot_risk::{AssetContext, CvssInput, EpssSignal, KevSignal, Policy, ResolvedAsset};
 
 /// Threat intelligence from the data directory; each part is optional.
 pub struct Intel {
@@ -83,7 +84,7 @@ pub fn today() -> Date {
     Date::from_days((crate::now_secs() / 86_400) as i64)
 }
 
-/// Assess one finding without NVD data.
+/// Assess one finding without NVD data, on a context without origins.
 pub fn assess(
     f: &Finding,
     intel: &Intel,
@@ -91,7 +92,8 @@ pub fn assess(
     policy: &Policy,
     today: Date,
 ) -> patchpilot_risk::Risk {
-    assess_with(f, intel, None, asset, policy, today)
+    let asset = ResolvedAsset::from(asset.clone());
+    assess_with(f, intel, None, &asset, policy, today)
 }
 
 /// Assess one finding; `nvd` fills in CVSS where the advisory has none.
@@ -99,7 +101,7 @@ pub fn assess_with(
     f: &Finding,
     intel: &Intel,
     nvd: Option<&NvdStore>,
-    asset: &AssetContext,
+    asset: &ResolvedAsset,
     policy: &Policy,
     today: Date,
 ) -> patchpilot_risk::Risk {
@@ -154,7 +156,7 @@ pub fn assess_with(
         fix_available: !f.fixed_versions.is_empty(),
         first_seen: today,
     };
-    let mut risk = patchpilot_risk::assess(&finding, asset, policy);
+    let mut risk = patchpilot_risk::assess_on(&finding, asset, policy);
     if let Some((c, r, m)) = nvd {
         credit_nvd(&mut risk, c.base_score, r, m);
     }

@@ -1,6 +1,22 @@
 //! `patchpilot scan`: inventories → matches → report.
+//!
+//! With `--prioritize`, every inventory is its own asset: its findings are ranked in that
+//! asset's context, taken field by field from, strongest first,
+//! 1. the flags (`--tier`, `--exposure`), which hold for every input of the run;
+//! 2. the inventory's own labels: `patchpilot:asset:*` properties of a CycloneDX BOM's
+//!    `metadata` (or its `metadata.component`), `patchpilot:asset:NAME=VALUE` lines in
+//!    SPDX 2 annotations, or, for a host (`--root`), `etc/patchpilot/asset.toml` under the
+//!    root in the shape of the policy's `[asset]`;
+//! 3. the policy file's `[asset]`, the fallback for inventories that say nothing;
+//! 4. the documented defaults (`patchpilot-risk::asset`).
+//!
+//! Labels travel with the inventory and describe that one asset, so they beat a
+//! fleet-wide policy default; a flag is the operator saying "this run, this asset", so it
+//! beats both. Each finding's `risk.asset` says which context it used and where every
+//! value came from. VEX statements come from the policy (`vex-files`, then `[[vex]]`) and
+//! then `--vex` files, into one index (latest timestamp wins; ties go to the later one).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -11,6 +27,7 @@ use patchpilot_inventory::{Format, Inventory};
 use patchpilot_matcher::Index;
 use patchpilot_osv::{AdvisoryKind, SeverityLevel};
 use patchpilot_report::{DatabaseInfo, Finding, Input, Report, Summary, Tool, Warning};
+use patchpilot_risk::AssetPatch;
 use patchpilot_types::Distro;
 use rayon::prelude::*;
 
@@ -28,7 +45,11 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     };
     let distro = args.distro.as_deref().map(parse_distro).transpose()?;
 
-    let (mut inventories, skipped) = collect(&args, forced)?;
+    let Collected {
+        mut inventories,
+        files,
+        skipped,
+    } = collect(&args, forced)?;
     for inv in &mut inventories {
         apply_distro(inv, distro.as_ref());
     }
@@ -53,12 +74,14 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     report.warnings.splice(0..0, skipped);
     stale_feeds(data_dir, &db, &args, &mut report.warnings)?;
     let policy = load_policy(args.policy.as_deref())?;
-    if !args.vex.is_empty() {
-        apply_vex(&args.vex, &mut report)?;
+    let vex = load_vex(&policy, args.policy.as_deref(), &args.vex)?;
+    if !vex.is_empty() {
+        apply_vex(&vex, &mut report);
     }
     apply_exceptions(&policy, &mut report);
     if args.prioritize {
-        rank(data_dir, &args, &policy, &mut report)?;
+        let assets = asset_contexts(&args, &policy, &inventories, &files)?;
+        rank(data_dir, &assets, &policy, &mut report)?;
     }
 
     let text = match args.format {
@@ -139,15 +162,44 @@ fn stale_feeds(
     Ok(())
 }
 
-/// Mark findings that a VEX statement says are `not_affected` or `fixed`, and recount.
-fn apply_vex(paths: &[PathBuf], report: &mut Report) -> crate::Result<()> {
+/// Every VEX statement of the run, in tie-break order: the policy's `vex-files` (paths
+/// relative to the policy file), its `[[vex]]` statements, then the `--vex` files.
+fn load_vex(
+    policy: &patchpilot_risk::Policy,
+    policy_path: Option<&Path>,
+    flags: &[PathBuf],
+) -> crate::Result<patchpilot_vex::VexIndex> {
     let mut index = patchpilot_vex::VexIndex::default();
-    for p in paths {
+    let read = |p: &Path, index: &mut patchpilot_vex::VexIndex| -> crate::Result<()> {
         let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
         for st in patchpilot_vex::parse(&bytes, &p.display().to_string())? {
             index.push(st);
         }
+        Ok(())
+    };
+    if let Some(pp) = policy_path {
+        let dir = pp.parent().unwrap_or(Path::new(""));
+        for (i, f) in policy.vex_files.iter().enumerate() {
+            read(&dir.join(f), &mut index)
+                .with_context(|| format!("{}: vex-files[{i}]", pp.display()))?;
+        }
+        let label = pp.display().to_string();
+        // Validated when the policy was loaded; an error here would still name the file.
+        for st in policy
+            .vex_statements(&label)
+            .with_context(|| label.clone())?
+        {
+            index.push(st);
+        }
     }
+    for p in flags {
+        read(p, &mut index)?;
+    }
+    Ok(index)
+}
+
+/// Mark findings that a VEX statement says are `not_affected` or `fixed`, and recount.
+fn apply_vex(index: &patchpilot_vex::VexIndex, report: &mut Report) {
     for f in &mut report.findings {
         let Some(purl) = f.package.purl.as_deref() else {
             continue;
@@ -159,49 +211,172 @@ fn apply_vex(paths: &[PathBuf], report: &mut Report) -> crate::Result<()> {
                     status: st.status.as_str().to_string(),
                     justification: st.justification.clone(),
                     detail: st.detail.clone(),
-                    source: st.source.clone(),
+                    source: match &st.author {
+                        Some(a) => format!("{} (author: {a})", st.source),
+                        None => st.source.clone(),
+                    },
                 });
             }
         }
     }
     report.summary = Summary::of(report.summary.packages, &report.findings);
-    Ok(())
 }
 
-/// The asset context from `--tier` and `--exposure` (defaults documented in
-/// `patchpilot-risk`).
+/// The asset context from `--tier` and `--exposure` alone, on the documented defaults.
 pub fn asset_context(
     tier: Option<u8>,
     exposure: Option<&str>,
-) -> crate::Result<patchpilot_risk::AssetContext> {
-    let mut asset = patchpilot_risk::AssetContext::default();
-    if let Some(t) = tier {
-        asset.tier = patchpilot_risk::Tier::new(t).map_err(|e| anyhow!("--tier {t}: {e}"))?;
-    }
-    if let Some(e) = exposure {
-        asset.exposure = e
-            .parse()
-            .map_err(|err| anyhow!("--exposure {e:?}: {err}"))?;
-    }
+) -> crate::Result<patchpilot_risk::ResolvedAsset> {
+    let mut asset = patchpilot_risk::ResolvedAsset::default();
+    asset.apply(&flag_patch(tier, exposure)?, |f| {
+        patchpilot_risk::ContextOrigin::Flag {
+            flag: format!("--{f}"),
+        }
+    });
     Ok(asset)
 }
 
-/// Attach a risk assessment to every finding and sort by it.
+/// What `--tier` and `--exposure` set, validated.
+fn flag_patch(tier: Option<u8>, exposure: Option<&str>) -> crate::Result<AssetPatch> {
+    let mut patch = AssetPatch::default();
+    if let Some(t) = tier {
+        patch.tier = Some(patchpilot_risk::Tier::new(t).map_err(|e| anyhow!("--tier {t}: {e}"))?);
+    }
+    if let Some(e) = exposure {
+        patch.exposure = Some(
+            e.parse()
+                .map_err(|err| anyhow!("--exposure {e:?}: {err}"))?,
+        );
+    }
+    Ok(patch)
+}
+
+/// Where a host's labels live, under its root.
+const HOST_LABELS: &str = "etc/patchpilot/asset.toml";
+
+/// The asset context of each inventory, by its `source`: defaults, then the policy's
+/// `[asset]`, then the inventory's labels, then the flags (see the module docs).
+fn asset_contexts(
+    args: &ScanArgs,
+    policy: &patchpilot_risk::Policy,
+    inventories: &[Inventory],
+    files: &[Option<PathBuf>],
+) -> crate::Result<HashMap<String, patchpilot_risk::ResolvedAsset>> {
+    use patchpilot_risk::ContextOrigin;
+    let mut base = patchpilot_risk::ResolvedAsset::default();
+    base.apply(&policy.asset, |_| ContextOrigin::Policy {
+        file: args.policy.as_ref().map(|p| p.display().to_string()),
+    });
+    let flags = flag_patch(args.tier, args.exposure.as_deref())?;
+    let mut out = HashMap::new();
+    for (inv, file) in inventories.iter().zip(files) {
+        if out.contains_key(&inv.source) {
+            continue;
+        }
+        let mut asset = base.clone();
+        if let Some(labels) = inventory_labels(inv, file.as_deref(), &args.root)? {
+            asset.apply(&labels.patch, |field| ContextOrigin::Label {
+                name: labels.name(field),
+                file: labels.file.clone(),
+            });
+        }
+        asset.apply(&flags, |f| ContextOrigin::Flag {
+            flag: format!("--{f}"),
+        });
+        out.insert(inv.source.clone(), asset);
+    }
+    Ok(out)
+}
+
+/// An inventory's asset labels, and where they are.
+struct Labels {
+    patch: AssetPatch,
+    file: String,
+    /// SBOM labels are namespaced (`patchpilot:asset:tier`); a host's TOML file is not.
+    namespaced: bool,
+}
+
+impl Labels {
+    /// The label that sets `field` (a kebab-case [`AssetPatch`] field), as written.
+    fn name(&self, field: &str) -> String {
+        match (self.namespaced, field) {
+            (false, f) => f.to_string(),
+            (true, "tags") => format!("{}tag", patchpilot_risk::asset::LABEL_PREFIX),
+            (true, f) => format!("{}{f}", patchpilot_risk::asset::LABEL_PREFIX),
+        }
+    }
+}
+
+/// An inventory's asset labels: an SBOM's own, or a host's `etc/patchpilot/asset.toml`.
+/// `None` when it has none.
+fn inventory_labels(
+    inv: &Inventory,
+    file: Option<&Path>,
+    root: &Path,
+) -> crate::Result<Option<Labels>> {
+    let Some(file) = file else {
+        let path = root.join(HOST_LABELS);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
+        };
+        let patch: AssetPatch = toml::from_str(&text).map_err(|e| {
+            anyhow!(
+                "{}:{}: invalid asset labels: {}",
+                path.display(),
+                toml_line(&text, &e),
+                e.message()
+            )
+        })?;
+        return Ok((!patch.is_empty()).then(|| Labels {
+            patch,
+            file: path.display().to_string(),
+            namespaced: false,
+        }));
+    };
+    let Some(format) = Format::from_name(&inv.format) else {
+        return Ok(None);
+    };
+    if !matches!(
+        format,
+        Format::CycloneDxJson | Format::CycloneDxXml | Format::SpdxJson
+    ) {
+        return Ok(None);
+    }
+    // Read again: the inventory reader keeps packages only. Only with --prioritize.
+    let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
+    let labels =
+        patchpilot_inventory::sbom::labels(format, &bytes, patchpilot_risk::asset::LABEL_PREFIX)
+            .map_err(|e| anyhow!("{}: asset labels: {e}", file.display()))?;
+    let patch = AssetPatch::from_labels(labels.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    Ok((!patch.is_empty()).then(|| Labels {
+        patch,
+        file: file.display().to_string(),
+        namespaced: true,
+    }))
+}
+
+/// The 1-based line of a TOML error, or `?`.
+fn toml_line(text: &str, e: &toml::de::Error) -> String {
+    e.span().map_or_else(
+        || "?".to_string(),
+        |s| {
+            let before = &text.as_bytes()[..s.start.min(text.len())];
+            (before.iter().filter(|b| **b == b'\n').count() + 1).to_string()
+        },
+    )
+}
+
+/// Attach a risk assessment to every finding, in its inventory's asset context, and sort
+/// by it.
 fn rank(
     data_dir: &Path,
-    args: &ScanArgs,
+    assets: &HashMap<String, patchpilot_risk::ResolvedAsset>,
     policy: &patchpilot_risk::Policy,
     report: &mut Report,
 ) -> crate::Result<()> {
-    // The policy's `[asset]`, with --tier and --exposure on top.
-    let mut asset = policy.asset.clone();
-    let flags = asset_context(args.tier, args.exposure.as_deref())?;
-    if args.tier.is_some() {
-        asset.tier = flags.tier;
-    }
-    if args.exposure.is_some() {
-        asset.exposure = flags.exposure;
-    }
     let intel = crate::prioritize::load(data_dir, &mut report.warnings)?;
     // A full NVD store takes ~0.6 s and ~250 MB to load: only when a finding needs it.
     let needs_nvd = report.findings.iter().any(|f| {
@@ -217,12 +392,14 @@ fn rank(
         None
     };
     let today = crate::prioritize::today();
+    let fallback = patchpilot_risk::ResolvedAsset::default();
     for f in &mut report.findings {
+        let asset = assets.get(&f.source).unwrap_or(&fallback);
         f.risk = Some(crate::prioritize::assess_with(
             f,
             &intel,
             nvd.as_ref(),
-            &asset,
+            asset,
             policy,
             today,
         ));
@@ -231,17 +408,60 @@ fn rank(
     Ok(())
 }
 
-/// The policy file, validated; the defaults without one.
+/// The policy file, validated; the defaults without one. Errors name the file, and the
+/// line for TOML errors (with the `[[vex]]` statement, when the line is in one).
 fn load_policy(path: Option<&Path>) -> crate::Result<patchpilot_risk::Policy> {
     let Some(path) = path else {
         return Ok(patchpilot_risk::Policy::default());
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
-    let p: patchpilot_risk::Policy = toml::from_str(&text)
-        .map_err(|e| anyhow!("{}: invalid policy: {}", path.display(), e.message()))?;
+    let p: patchpilot_risk::Policy = toml::from_str(&text).map_err(|e| {
+        let vex = e
+            .span()
+            .and_then(|s| vex_table_at(&text, s.start))
+            .map(|i| format!(" in vex[{i}]"))
+            .unwrap_or_default();
+        anyhow!(
+            "{}:{}: invalid policy{vex}: {}",
+            path.display(),
+            toml_line(&text, &e),
+            e.message()
+        )
+    })?;
     p.validate().with_context(|| path.display().to_string())?;
     Ok(p)
+}
+
+/// Which `[[vex]]` table (0-based) the byte `at` of a policy file falls in, if any: the
+/// last table header before it must be `[[vex]]`.
+fn vex_table_at(text: &str, at: usize) -> Option<usize> {
+    let mut count = 0;
+    let mut current = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > at {
+            break;
+        }
+        let t = line.trim();
+        if t.starts_with('[') {
+            let header: String = t
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            if header == "[[vex]]" {
+                current = Some(count);
+                count += 1;
+            } else {
+                current = None;
+            }
+        }
+        offset += line.len();
+    }
+    current
 }
 
 /// Mark findings under a live risk acceptance; an expired one leaves the finding open and
@@ -371,13 +591,19 @@ pub fn scan(index: &Index<'_>, advisories: usize, inventories: &[Inventory]) -> 
     }
 }
 
+/// What [`collect`] read.
+struct Collected {
+    inventories: Vec<Inventory>,
+    /// The file each inventory came from, in the same order (`None` for the host).
+    files: Vec<Option<PathBuf>>,
+    /// Files found in directories that did not parse.
+    skipped: Vec<Warning>,
+}
+
 /// Read every inventory. A file named on the command line must parse (else exit 2); a
 /// file found by searching a directory that does not parse becomes a warning and the scan
 /// goes on, so one odd file in a monorepo does not hide the rest.
-fn collect(
-    args: &ScanArgs,
-    forced: Option<Format>,
-) -> crate::Result<(Vec<Inventory>, Vec<Warning>)> {
+fn collect(args: &ScanArgs, forced: Option<Format>) -> crate::Result<Collected> {
     if args.paths.is_empty() {
         let invs = patchpilot_inventory::host::read_host(&args.root)
             .with_context(|| format!("inventorying the host at {}", args.root.display()))?;
@@ -387,9 +613,14 @@ fn collect(
                 args.root.display()
             );
         }
-        return Ok((invs, Vec::new()));
+        return Ok(Collected {
+            files: vec![None; invs.len()],
+            inventories: invs,
+            skipped: Vec::new(),
+        });
     }
     let mut out = Vec::new();
+    let mut files = Vec::new();
     let mut skipped = Vec::new();
     for path in &args.paths {
         if path.is_dir() {
@@ -404,7 +635,10 @@ fn collect(
             }
             for f in found {
                 match patchpilot_inventory::read_path(&f, forced) {
-                    Ok(inv) => out.push(inv),
+                    Ok(inv) => {
+                        out.push(inv);
+                        files.push(Some(f));
+                    }
                     Err(e) => skipped.push(Warning {
                         source: f.display().to_string(),
                         message: format!("skipped: {}", e.kind),
@@ -413,9 +647,14 @@ fn collect(
             }
         } else {
             out.push(patchpilot_inventory::read_path(path, forced)?);
+            files.push(Some(path.clone()));
         }
     }
-    Ok((out, skipped))
+    Ok(Collected {
+        inventories: out,
+        files,
+        skipped,
+    })
 }
 
 /// Files under `dir` whose names identify a format we read; skips VCS, build output and

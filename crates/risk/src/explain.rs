@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::asset::AssetContext;
+use crate::asset::{ContextOrigin, ResolvedAsset};
 use crate::score::{round1, Breakdown};
 use crate::sla::{Due, DueRule};
 use crate::ssvc::Exploitation;
@@ -61,14 +61,24 @@ fn factor(name: &str, value: String, source: &str, date: Option<Date>, c: f64) -
     }
 }
 
+/// `asset context` plus where the value came from: `asset context: label
+/// patchpilot:asset:tier in app.cdx.json`, `asset context: default`.
+fn context_source(o: &ContextOrigin) -> String {
+    match o {
+        ContextOrigin::Given => "asset context".to_string(),
+        o => format!("asset context: {o}"),
+    }
+}
+
 pub(crate) fn explain(
     f: &Finding,
-    asset: &AssetContext,
+    resolved: &ResolvedAsset,
     policy: &Policy,
     exploitation: Exploitation,
     b: &Breakdown,
     due: &Due,
 ) -> (Vec<Factor>, String) {
+    let asset = &resolved.context;
     // (factor, phrase for the sentence if it is threat evidence)
     let mut items: Vec<(Factor, Option<String>)> = Vec::new();
 
@@ -173,7 +183,7 @@ pub(crate) fn explain(
         factor(
             "exposure",
             asset.exposure.as_str().to_string(),
-            "asset context",
+            &context_source(&resolved.origins.exposure),
             None,
             b.exposure,
         ),
@@ -183,7 +193,7 @@ pub(crate) fn explain(
         factor(
             "criticality",
             asset.tier.to_string(),
-            "asset context",
+            &context_source(&resolved.origins.tier),
             None,
             b.tier,
         ),

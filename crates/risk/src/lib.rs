@@ -14,7 +14,18 @@
 //!   4 → low) with a floor from data sensitivity.
 //! - **Score** 0-100 ([`score`]): the documented formula and why it is monotone.
 //! - **Due date** ([`sla`]): KEV and severity deadlines, per-tier overrides.
-//! - **Factors and a sentence** ([`explain`]).
+//! - **Factors and a sentence** ([`explain`]). The exposure and criticality factors name
+//!   where the asset's value came from (a flag, a label in an inventory, the policy, the
+//!   default: [`ContextOrigin`]), and [`Risk::asset`] carries the whole context used.
+//!
+//! # The policy file
+//! [`Policy`] *is* the TOML policy file (`scan --policy`): `epss-threshold`, `[weights]`,
+//! `[sla]`, `[asset]` (an [`AssetPatch`]: the context of assets whose inventories and flags
+//! do not say), `[[exceptions]]` (risk acceptances), and VEX: `vex-files = [...]` (OpenVEX or
+//! CycloneDX documents; the CLI resolves the paths against the policy file's directory)
+//! and `[[vex]]` tables (inline statements, [`patchpilot_vex::InlineStatement`]), checked by
+//! [`Policy::validate`] with each statement's position. The user-facing reference is
+//! `docs/policy.md`.
 //!
 //! **Monotonicity** (checked by property tests in `tests/it`): raising EPSS (probability or
 //! percentile), the CVSS base score, exposure or criticality never lowers the score or the
@@ -34,7 +45,10 @@ pub mod ssvc;
 
 use serde::{Deserialize, Serialize};
 
-pub use asset::{AssetContext, DataSensitivity, Environment, Exposure, Tier};
+pub use asset::{
+    AssetContext, AssetPatch, ContextOrigin, ContextOrigins, DataSensitivity, Environment,
+    Exposure, LabelError, ResolvedAsset, Tier,
+};
 pub use cvss::{CvssVector, CvssVersion, Severity};
 pub use explain::Factor;
 pub use patchpilot_intel::Date;
@@ -61,34 +75,43 @@ pub enum InputError {
     CvssVector(#[from] cvss::CvssError),
 }
 
-/// The risk policy: thresholds, weights and SLAs (`[weights]`, `[sla]` in a TOML file).
+/// The risk policy: thresholds, weights and SLAs (`[weights]`, `[sla]` in a TOML file),
+/// the default asset context, risk acceptances and VEX statements.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Policy {
     /// EPSS probability at or above which exploitation counts as a public PoC. Default 0.1.
     pub epss_threshold: f64,
+    /// VEX documents (OpenVEX or CycloneDX JSON), as written: the CLI reads them relative to
+    /// the policy file's directory.
+    pub vex_files: Vec<String>,
     pub weights: Weights,
     pub sla: SlaPolicy,
-    /// The asset a scan runs on when flags do not say (`[asset]`).
-    pub asset: AssetContext,
+    /// The asset context where inventory labels and flags do not say (`[asset]`).
+    pub asset: AssetPatch,
     /// Risk acceptances (`[[exceptions]]`), each with owner, reason and expiry.
     pub exceptions: Vec<exception::Exception>,
+    /// Inline VEX statements (`[[vex]]`).
+    pub vex: Vec<patchpilot_vex::InlineStatement>,
 }
 
 impl Default for Policy {
     fn default() -> Policy {
         Policy {
             epss_threshold: 0.1,
+            vex_files: Vec::new(),
             weights: Weights::default(),
             sla: SlaPolicy::default(),
-            asset: AssetContext::default(),
+            asset: AssetPatch::default(),
             exceptions: Vec::new(),
+            vex: Vec::new(),
         }
     }
 }
 
 impl Policy {
-    /// Reject settings that are out of range (see [`Weights::validate`]).
+    /// Reject settings that are out of range (see [`Weights::validate`]) and VEX
+    /// statements that break OpenVEX's rules (named `vex[N]`, counting from 0).
     pub fn validate(&self) -> Result<(), PolicyError> {
         if !(self.epss_threshold > 0.0 && self.epss_threshold <= 1.0) {
             return Err(PolicyError {
@@ -96,7 +119,41 @@ impl Policy {
                 reason: "must be in (0, 1]".into(),
             });
         }
+        if let Some(i) = self.vex_files.iter().position(|f| f.trim().is_empty()) {
+            return Err(PolicyError {
+                field: format!("vex-files[{i}]"),
+                reason: "empty path".into(),
+            });
+        }
+        self.vex_statements("")?;
         self.weights.validate()
+    }
+
+    /// The inline `[[vex]]` statements, checked, each with `source` = `"{file} vex[N]"`
+    /// (`"vex[N]"` when `file` is empty), in file order.
+    pub fn vex_statements(
+        &self,
+        file: &str,
+    ) -> Result<Vec<patchpilot_vex::Statement>, PolicyError> {
+        self.vex
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let at = format!("vex[{i}]");
+                let source = if file.is_empty() {
+                    at.clone()
+                } else {
+                    format!("{file} {at}")
+                };
+                s.to_statement(&source).map_err(|e| PolicyError {
+                    field: at,
+                    reason: match e {
+                        patchpilot_vex::VexError::Invalid { reason, .. } => reason,
+                        other => other.to_string(),
+                    },
+                })
+            })
+            .collect()
     }
 }
 
@@ -199,6 +256,9 @@ pub struct Risk {
     pub factors: Vec<Factor>,
     /// The top factors in plain words.
     pub explanation: String,
+    /// The asset context this risk was computed for, and where each value came from.
+    #[serde(default)]
+    pub asset: ResolvedAsset,
 }
 
 /// Exploitation evidence, strongest first: KEV or CVSS v4 `E:A` → active; EPSS at or above
@@ -220,8 +280,16 @@ pub fn exploitation(f: &Finding, epss_threshold: f64) -> Exploitation {
     e
 }
 
-/// Assess one finding on one asset under `policy`.
+/// Assess one finding on one asset under `policy` (a context without origins: see
+/// [`assess_on`]).
 pub fn assess(f: &Finding, asset: &AssetContext, policy: &Policy) -> Risk {
+    assess_on(f, &ResolvedAsset::from(asset.clone()), policy)
+}
+
+/// Assess one finding on one asset under `policy`; the factors say where the asset's
+/// exposure and tier came from.
+pub fn assess_on(f: &Finding, resolved: &ResolvedAsset, policy: &Policy) -> Risk {
+    let asset = &resolved.context;
     let exploitation = exploitation(f, policy.epss_threshold);
     let vector = f.cvss.as_ref().and_then(|c| c.vector.as_ref());
     let ssvc_inputs = SsvcInputs {
@@ -250,7 +318,8 @@ pub fn assess(f: &Finding, asset: &AssetContext, policy: &Policy) -> Risk {
     let due = policy
         .sla
         .due(severity, f.kev.as_ref(), asset.tier, f.first_seen);
-    let (factors, explanation) = explain::explain(f, asset, policy, exploitation, &breakdown, &due);
+    let (factors, explanation) =
+        explain::explain(f, resolved, policy, exploitation, &breakdown, &due);
     Risk {
         score: score::round1(breakdown.score),
         ssvc: ssvc::decide(&ssvc_inputs),
@@ -258,5 +327,6 @@ pub fn assess(f: &Finding, asset: &AssetContext, policy: &Policy) -> Risk {
         due,
         factors,
         explanation,
+        asset: resolved.clone(),
     }
 }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use crate::{
-    check_time, parse_purl, AffectedVersion, Product, Statement, Status, VersionStatus, VexError,
+    check_justification, check_time, parse_purl, AffectedVersion, Product, Statement, Status,
+    VersionStatus, VexError, CYCLONEDX_JUSTIFICATIONS,
 };
 
 #[derive(Deserialize)]
@@ -157,6 +158,12 @@ pub(crate) fn from_value(
                 format!("{at} ({id}): unknown analysis.state {state_str:?}"),
             )
         })?;
+        check_justification(
+            analysis.justification.as_deref(),
+            &CYCLONEDX_JUSTIFICATIONS,
+            source,
+            &format!("{at} ({id}): analysis"),
+        )?;
         let mut aliases: Vec<String> = Vec::new();
         for r in &v.references {
             if let Some(a) = &r.id {
@@ -218,6 +225,7 @@ pub(crate) fn from_value(
             justification: analysis.justification.clone(),
             detail: analysis.detail.clone(),
             timestamp,
+            author: None,
             source: source.to_string(),
         });
     }

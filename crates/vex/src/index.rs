@@ -102,6 +102,7 @@ mod tests {
             justification: Some(format!("{status:?}")),
             detail: None,
             timestamp: ts.map(str::to_string),
+            author: None,
             source: "test".into(),
         }
     }

@@ -14,8 +14,18 @@
 //!   [`Product`] per subcomponent, with [`Product::within`] naming the product: a scanner's
 //!   finding is about the package (the subcomponent), not the image that holds it.
 //!
-//! [`parse`] tells the two apart (`bomFormat: "CycloneDX"` versus an OpenVEX `@context` or
-//! `statements`).
+//! - Statements written inline in a Patchpilot policy file (`[[vex]]`, [`InlineStatement`]):
+//!   OpenVEX's vocabulary in TOML, checked by the same rules as an OpenVEX document.
+//!
+//! [`parse`] tells the two documents apart (`bomFormat: "CycloneDX"` versus an OpenVEX
+//! `@context` or `statements`).
+//!
+//! # Validation
+//! Statuses must be the format's own words. A justification must be one of the format's
+//! labels ([`OPENVEX_JUSTIFICATIONS`], [`CYCLONEDX_JUSTIFICATIONS`]), and an OpenVEX (or
+//! inline) `not_affected` statement must carry a justification or an impact statement, as
+//! the OpenVEX spec requires: a suppression whose reason nobody can read is refused rather
+//! than applied. CycloneDX makes the justification optional, and so do we there.
 //!
 //! # Semantics for the caller
 //! - [`Status::NotAffected`] and [`Status::Fixed`] **suppress** a finding. The suppressed
@@ -50,6 +60,7 @@
 
 mod cyclonedx;
 mod index;
+mod inline;
 mod openvex;
 mod time;
 
@@ -57,6 +68,30 @@ use patchpilot_purl::Purl;
 use serde::Serialize;
 
 pub use index::VexIndex;
+pub use inline::InlineStatement;
+
+/// OpenVEX 0.2's justification labels for `not_affected` (also the vocabulary of inline
+/// statements).
+pub const OPENVEX_JUSTIFICATIONS: [&str; 5] = [
+    "component_not_present",
+    "vulnerable_code_not_present",
+    "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary",
+    "inline_mitigations_already_exist",
+];
+
+/// CycloneDX 1.4–1.6 `analysis.justification` values.
+pub const CYCLONEDX_JUSTIFICATIONS: [&str; 9] = [
+    "code_not_present",
+    "code_not_reachable",
+    "requires_configuration",
+    "requires_dependency",
+    "requires_environment",
+    "protected_by_compiler",
+    "protected_at_runtime",
+    "protected_at_perimeter",
+    "protected_by_mitigating_control",
+];
 
 /// A VEX document that cannot be read. Every variant names the source and the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,6 +136,18 @@ impl Status {
     /// Whether this status hides a finding (NotAffected, Fixed).
     pub fn suppresses(self) -> bool {
         matches!(self, Status::NotAffected | Status::Fixed)
+    }
+
+    /// Read the OpenVEX spelling (`not_affected`, `affected`, `fixed`,
+    /// `under_investigation`).
+    pub fn from_openvex(s: &str) -> Option<Status> {
+        Some(match s {
+            "not_affected" => Status::NotAffected,
+            "affected" => Status::Affected,
+            "fixed" => Status::Fixed,
+            "under_investigation" => Status::UnderInvestigation,
+            _ => return None,
+        })
     }
 
     /// The OpenVEX spelling, also used in reports.
@@ -174,6 +221,9 @@ pub struct Statement {
     /// RFC 3339. CycloneDX: `analysis.lastUpdated`, else the vulnerability's `updated` /
     /// `published`, else `metadata.timestamp`. OpenVEX: the statement's, else the document's.
     pub timestamp: Option<String>,
+    /// Who made the statement: the OpenVEX document's `author`, an inline statement's
+    /// `author`; CycloneDX VEX has no per-statement author (none).
+    pub author: Option<String>,
     /// The label the caller gave for the document (usually its path).
     pub source: String,
 }
@@ -250,6 +300,25 @@ pub fn parse_openvex(bytes: &[u8], source: &str) -> Result<Vec<Statement>, VexEr
 /// Parse a purl at the boundary, naming where it came from on failure.
 pub(crate) fn parse_purl(s: &str, source: &str, what: &str) -> Result<Purl, VexError> {
     Purl::parse(s).map_err(|e| VexError::invalid(source, format!("{what}: {e}")))
+}
+
+/// Check a justification against a format's labels; `at` says where it was written.
+pub(crate) fn check_justification(
+    j: Option<&str>,
+    labels: &[&str],
+    source: &str,
+    at: &str,
+) -> Result<(), VexError> {
+    match j {
+        Some(j) if !labels.contains(&j) => Err(VexError::invalid(
+            source,
+            format!(
+                "{at}: unknown justification {j:?} (expected one of: {})",
+                labels.join(", ")
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Check an optional timestamp at the boundary.

@@ -1,13 +1,20 @@
 //! OpenVEX JSON: 0.2 (`vulnerability.name`, `products[].@id`), plus the 0.0.x shapes
 //! (`vulnerability` as a string, products and statement-level `subcomponents` as strings).
+//!
+//! Checked as the spec says: a justification is one of the five labels, and `not_affected`
+//! needs a justification or an `impact_statement`.
 
 use serde::Deserialize;
 
-use crate::{check_time, parse_purl, Product, Statement, Status, VexError};
+use crate::{
+    check_justification, check_time, parse_purl, Product, Statement, Status, VexError,
+    OPENVEX_JUSTIFICATIONS,
+};
 
 #[derive(Deserialize)]
 struct Document {
     timestamp: Option<String>,
+    author: Option<String>,
     statements: Option<Vec<RawStatement>>,
 }
 
@@ -58,16 +65,6 @@ struct Identifiers {
     purl: Option<String>,
 }
 
-fn status(s: &str) -> Option<Status> {
-    Some(match s {
-        "not_affected" => Status::NotAffected,
-        "affected" => Status::Affected,
-        "fixed" => Status::Fixed,
-        "under_investigation" => Status::UnderInvestigation,
-        _ => return None,
-    })
-}
-
 pub(crate) fn from_value(
     value: serde_json::Value,
     source: &str,
@@ -102,12 +99,20 @@ pub(crate) fn from_value(
         let st = s.status.as_deref().ok_or_else(|| {
             VexError::invalid(source, format!("{at} ({vulnerability}): no status"))
         })?;
-        let status = status(st).ok_or_else(|| {
+        let status = Status::from_openvex(st).ok_or_else(|| {
             VexError::invalid(
                 source,
                 format!("{at} ({vulnerability}): unknown status {st:?}"),
             )
         })?;
+        let at_id = format!("{at} ({vulnerability})");
+        check_not_affected(
+            status,
+            s.justification.as_deref(),
+            s.impact_statement.as_deref(),
+            source,
+            &at_id,
+        )?;
         let mut products = Vec::new();
         for (j, p) in s.products.iter().enumerate() {
             let pat = format!("{at}.products[{j}]");
@@ -149,10 +154,32 @@ pub(crate) fn from_value(
             justification: s.justification,
             detail: s.impact_statement.or(s.action_statement),
             timestamp,
+            author: doc.author.clone().filter(|a| !a.trim().is_empty()),
             source: source.to_string(),
         });
     }
     Ok(out)
+}
+
+/// OpenVEX's rules for a statement's reason: a justification is one of the five labels;
+/// `not_affected` needs a justification or an impact statement (shared with inline
+/// statements).
+pub(crate) fn check_not_affected(
+    status: Status,
+    justification: Option<&str>,
+    impact: Option<&str>,
+    source: &str,
+    at: &str,
+) -> Result<(), VexError> {
+    check_justification(justification, &OPENVEX_JUSTIFICATIONS, source, at)?;
+    let has = |s: Option<&str>| s.is_some_and(|s| !s.trim().is_empty());
+    if status == Status::NotAffected && !has(justification) && !has(impact) {
+        return Err(VexError::invalid(
+            source,
+            format!("{at}: not_affected needs a justification or an impact statement"),
+        ));
+    }
+    Ok(())
 }
 
 fn identifier_purl(p: &RawProduct) -> Option<String> {

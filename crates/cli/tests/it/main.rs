@@ -1,6 +1,9 @@
 //! Integration tests that drive the real `patchpilot` binary.
+mod asset_labels;
 mod cargo_audit;
 mod cli;
+mod distro_feeds;
 mod matcher_reference;
+mod policy_vex;
 mod server;
 mod support;

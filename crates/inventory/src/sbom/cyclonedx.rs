@@ -543,3 +543,249 @@ fn codename_release(codename: &str) -> Option<(&'static str, &'static str)> {
         .find(|(c, _, _)| *c == codename)
         .map(|(_, id, v)| (*id, *v))
 }
+
+/// `metadata.properties` and `metadata.component.properties`, as much as [`labels_json`]
+/// reads (everything else is skipped unparsed).
+#[derive(Deserialize)]
+struct LabelBom {
+    #[serde(default)]
+    metadata: Option<LabelMetadata>,
+}
+
+#[derive(Deserialize)]
+struct LabelMetadata {
+    #[serde(default)]
+    properties: Vec<Property>,
+    #[serde(default)]
+    component: Option<LabelComponent>,
+}
+
+#[derive(Deserialize)]
+struct LabelComponent {
+    #[serde(default)]
+    properties: Vec<Property>,
+}
+
+fn keep(props: &[Property], prefix: &str, out: &mut Vec<(String, String)>) {
+    for p in props {
+        if let Some(name) = p.name.as_deref().filter(|n| super::in_namespace(n, prefix)) {
+            out.push((name.to_string(), p.value.clone().unwrap_or_default()));
+        }
+    }
+}
+
+/// Labels of a CycloneDX JSON BOM: `metadata.properties`, then
+/// `metadata.component.properties` (see [`super::labels`]).
+pub fn labels_json(data: &[u8], prefix: &str) -> Result<Vec<(String, String)>, ParseError> {
+    let bom: LabelBom =
+        serde_json::from_slice(data).map_err(|e| ParseError::new(format!("invalid JSON: {e}")))?;
+    let mut out = Vec::new();
+    if let Some(m) = &bom.metadata {
+        keep(&m.properties, prefix, &mut out);
+        if let Some(c) = &m.component {
+            keep(&c.properties, prefix, &mut out);
+        }
+    }
+    Ok(out)
+}
+
+/// Labels of a CycloneDX XML BOM: `<metadata><properties>`, then
+/// `<metadata><component><properties>` (see [`super::labels`]).
+pub fn labels_xml(data: &[u8], prefix: &str) -> Result<Vec<(String, String)>, ParseError> {
+    let mut reader = quick_xml::Reader::from_reader(data);
+    reader.config_mut().trim_text(true);
+    let err = |reader: &quick_xml::Reader<&[u8]>, what: String| {
+        ParseError::new(format!(
+            "invalid XML at byte {}: {what}",
+            reader.buffer_position()
+        ))
+    };
+    // Local names of the open elements; `current` is the property being read, if it is a
+    // label: (name, text so far).
+    let mut path: Vec<Vec<u8>> = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    let mut document = Vec::new();
+    let mut subject = Vec::new();
+    let is_label_parent = |path: &[Vec<u8>]| -> Option<bool> {
+        let names: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
+        match names.as_slice() {
+            [b"bom", b"metadata", b"properties"] => Some(false),
+            [b"bom", b"metadata", b"component", b"properties"] => Some(true),
+            _ => None,
+        }
+    };
+    loop {
+        let ev = reader
+            .read_event()
+            .map_err(|e| err(&reader, e.to_string()))?;
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let local = e.local_name().as_ref().to_vec();
+                let label = (local == b"property")
+                    .then(|| is_label_parent(&path))
+                    .flatten()
+                    .and_then(|of_subject| {
+                        let name = attr(e, b"name")?;
+                        super::in_namespace(&name, prefix).then_some((of_subject, name))
+                    });
+                if matches!(ev, Event::Empty(_)) {
+                    if let Some((of_subject, name)) = label {
+                        let to = if of_subject {
+                            &mut subject
+                        } else {
+                            &mut document
+                        };
+                        to.push((name, String::new()));
+                    }
+                    continue;
+                }
+                if path.len() >= MAX_XML_DEPTH {
+                    return Err(err(
+                        &reader,
+                        format!("elements nested deeper than {MAX_XML_DEPTH}"),
+                    ));
+                }
+                if let Some((_, name)) = &label {
+                    current = Some((name.clone(), String::new()));
+                }
+                path.push(local);
+            }
+            Event::Text(t) => {
+                if let Some((_, text)) = &mut current {
+                    let s = t.unescape().map_err(|e| err(&reader, e.to_string()))?;
+                    text.push_str(&s);
+                }
+            }
+            Event::CData(t) => {
+                if let Some((_, text)) = &mut current {
+                    let s = std::str::from_utf8(&t).map_err(|e| err(&reader, e.to_string()))?;
+                    text.push_str(s);
+                }
+            }
+            Event::End(_) => {
+                if path.pop().is_none() {
+                    return Err(err(&reader, "closing tag without an opening tag".into()));
+                }
+                if let Some((name, text)) = current.take() {
+                    // Only a `property` can be current, and it has no label children.
+                    let to = if is_label_parent(&path) == Some(true) {
+                        &mut subject
+                    } else {
+                        &mut document
+                    };
+                    to.push((name, text.trim().to_string()));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !path.is_empty() {
+        return Err(ParseError::new(format!(
+            "document ends inside an open element ({} still open): truncated?",
+            path.len()
+        )));
+    }
+    document.extend(subject);
+    Ok(document)
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    const P: &str = "patchpilot:asset:";
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn json_reads_document_then_subject_properties() {
+        let doc = br#"{
+          "bomFormat": "CycloneDX", "specVersion": "1.6",
+          "metadata": {
+            "properties": [
+              {"name": "patchpilot:asset:owner", "value": "payments"},
+              {"name": "syft:location", "value": "/"}
+            ],
+            "component": {
+              "type": "application", "name": "shop",
+              "properties": [
+                {"name": "patchpilot:asset:tier", "value": "1"},
+                {"name": "PatchPilot:Asset:tag", "value": "pci"},
+                {"name": "patchpilot:asset:site"}
+              ]
+            }
+          },
+          "components": [{"purl": "pkg:npm/a@1", "properties": [{"name": "patchpilot:asset:tier", "value": "4"}]}]
+        }"#;
+        assert_eq!(
+            labels_json(doc, P).unwrap(),
+            pairs(&[
+                ("patchpilot:asset:owner", "payments"),
+                ("patchpilot:asset:tier", "1"),
+                ("PatchPilot:Asset:tag", "pci"),
+                ("patchpilot:asset:site", ""),
+            ]),
+            "a component's properties are about that component, not the asset"
+        );
+        assert!(labels_json(br#"{"bomFormat":"CycloneDX"}"#, P)
+            .unwrap()
+            .is_empty());
+        assert!(labels_json(b"{", P).unwrap_err().0.contains("invalid JSON"));
+    }
+
+    #[test]
+    fn xml_reads_document_then_subject_properties() {
+        let doc = br#"<?xml version="1.0"?>
+        <bom xmlns="http://cyclonedx.org/schema/bom/1.6" version="1">
+          <metadata>
+            <component type="application">
+              <name>shop</name>
+              <properties>
+                <property name="patchpilot:asset:tier">1</property>
+                <property name="patchpilot:asset:exposure"><![CDATA[internet-facing]]></property>
+                <property name="patchpilot:asset:site"/>
+              </properties>
+            </component>
+            <properties>
+              <property name="patchpilot:asset:owner">payments &amp; risk</property>
+              <property name="other:thing">x</property>
+            </properties>
+          </metadata>
+          <components>
+            <component type="library"><purl>pkg:npm/a@1</purl>
+              <properties><property name="patchpilot:asset:tier">4</property></properties>
+            </component>
+          </components>
+        </bom>"#;
+        assert_eq!(
+            labels_xml(doc, P).unwrap(),
+            pairs(&[
+                ("patchpilot:asset:owner", "payments & risk"),
+                ("patchpilot:asset:tier", "1"),
+                ("patchpilot:asset:exposure", "internet-facing"),
+                ("patchpilot:asset:site", ""),
+            ])
+        );
+        let truncated = &doc[..doc.len() / 2];
+        assert!(labels_xml(truncated, P).is_err());
+    }
+
+    #[test]
+    fn a_truncated_xml_bom_gives_no_labels() {
+        let doc = br#"<bom xmlns="http://cyclonedx.org/schema/bom/1.6"><metadata><properties><property name="patchpilot:asset:tier">1</property></properties></metadata></bom>"#;
+        assert_eq!(labels_xml(doc, P).unwrap().len(), 1);
+        for cut in 0..doc.len() {
+            // Either an error, or (before the root opens) nothing at all.
+            let got = labels_xml(&doc[..cut], P);
+            assert!(
+                got.as_ref().map_or(true, Vec::is_empty),
+                "cut {cut}: {got:?}"
+            );
+        }
+    }
+}

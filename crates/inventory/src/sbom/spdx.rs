@@ -11,6 +11,8 @@
 //! `primaryPackagePurpose` is `OPERATING-SYSTEM` names the distro.
 //!
 //! SPDX 3 (JSON-LD) is a different format and is refused with a clear error.
+//!
+//! Labels ([`labels_json`]): lines of annotation comments, see [`super::labels`].
 
 use std::collections::HashSet;
 
@@ -137,4 +139,128 @@ pub fn parse_json(data: &[u8]) -> Result<Parsed, ParseError> {
         parsed.distro = os;
     }
     Ok(parsed)
+}
+
+/// What [`labels_json`] reads: annotations of the document and of the packages it
+/// describes.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LabelDoc {
+    #[serde(default)]
+    annotations: Vec<Annotation>,
+    #[serde(default)]
+    packages: Vec<LabelPackage>,
+    #[serde(default)]
+    document_describes: Vec<String>,
+    #[serde(default)]
+    relationships: Vec<Relationship>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Annotation {
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LabelPackage {
+    #[serde(rename = "SPDXID", default)]
+    spdx_id: Option<String>,
+    #[serde(default)]
+    annotations: Vec<Annotation>,
+}
+
+/// Labels of an SPDX 2 JSON document: each annotation comment line that starts with
+/// `prefix` is `NAME=VALUE`; the document's annotations first, then those of the packages
+/// it DESCRIBES (see [`super::labels`]). A line in the namespace without `=` is an error.
+pub fn labels_json(data: &[u8], prefix: &str) -> Result<Vec<(String, String)>, ParseError> {
+    let doc: LabelDoc =
+        serde_json::from_slice(data).map_err(|e| ParseError::new(format!("invalid JSON: {e}")))?;
+    let mut described: HashSet<&str> = doc.document_describes.iter().map(String::as_str).collect();
+    for r in &doc.relationships {
+        if r.spdx_element_id.as_deref() == Some("SPDXRef-DOCUMENT")
+            && r.relationship_type.as_deref() == Some("DESCRIBES")
+        {
+            if let Some(id) = r.related_spdx_element.as_deref() {
+                described.insert(id);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut read = |anns: &[Annotation], at: &str| -> Result<(), ParseError> {
+        for (i, a) in anns.iter().enumerate() {
+            for line in a.comment.as_deref().unwrap_or("").lines() {
+                let line = line.trim();
+                if !super::in_namespace(line, prefix) {
+                    continue;
+                }
+                let (name, value) = line.split_once('=').ok_or_else(|| {
+                    ParseError::new(format!(
+                        "{at}annotations[{i}]: {line:?} is not NAME=VALUE (e.g. {prefix}tier=1)"
+                    ))
+                })?;
+                out.push((name.trim().to_string(), value.trim().to_string()));
+            }
+        }
+        Ok(())
+    };
+    read(&doc.annotations, "")?;
+    for (i, p) in doc.packages.iter().enumerate() {
+        if p.spdx_id
+            .as_deref()
+            .is_some_and(|id| described.contains(id))
+        {
+            read(&p.annotations, &format!("packages[{i}]."))?;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    const P: &str = "patchpilot:asset:";
+
+    #[test]
+    fn annotation_lines_are_labels() {
+        let doc = br#"{
+          "spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT",
+          "documentDescribes": ["SPDXRef-app"],
+          "annotations": [
+            {"annotationType": "OTHER", "annotator": "Tool: ci", "annotationDate": "2026-01-01T00:00:00Z",
+             "comment": "asset context for Patchpilot\npatchpilot:asset:tier=1\n  patchpilot:asset:exposure = internet-facing"}
+          ],
+          "packages": [
+            {"SPDXID": "SPDXRef-app", "name": "app",
+             "annotations": [{"comment": "patchpilot:asset:owner=payments=team"}]},
+            {"SPDXID": "SPDXRef-dep", "name": "dep",
+             "annotations": [{"comment": "patchpilot:asset:tier=4"}]}
+          ]
+        }"#;
+        let got = labels_json(doc, P).unwrap();
+        let want: Vec<(String, String)> = [
+            ("patchpilot:asset:tier", "1"),
+            ("patchpilot:asset:exposure", "internet-facing"),
+            ("patchpilot:asset:owner", "payments=team"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        assert_eq!(got, want, "a dependency's annotations are not the asset's");
+    }
+
+    #[test]
+    fn a_label_line_without_a_value_is_an_error() {
+        let doc = br#"{"spdxVersion":"SPDX-2.3","annotations":[{"comment":"ok"},{"comment":"patchpilot:asset:tier 1"}]}"#;
+        let e = labels_json(doc, P).unwrap_err().0;
+        assert!(
+            e.contains("annotations[1]: \"patchpilot:asset:tier 1\" is not NAME=VALUE"),
+            "{e}"
+        );
+        assert!(labels_json(b"{\"annotations\": [", P)
+            .unwrap_err()
+            .0
+            .contains("invalid JSON"));
+    }
 }

@@ -468,6 +468,79 @@ fn policy_and_asset_from_toml() {
     assert!(toml::from_str::<AssetContext>("tier = 0").is_err());
 }
 
+#[test]
+fn policy_vex_and_asset_from_toml() {
+    let policy: Policy = toml::from_str(
+        r#"
+        vex-files = ["vendor.openvex.json", "/abs/other.cdx.json"]
+
+        [asset]
+        tier = 2
+        owner = "ops"
+
+        [[vex]]
+        vulnerability = "CVE-2023-1234"
+        aliases = ["GHSA-aaaa-bbbb-cccc"]
+        products = ["pkg:cargo/foo@1.2.3"]
+        status = "not_affected"
+        justification = "vulnerable_code_not_in_execute_path"
+        impact = "only reads our own config"
+        author = "sec"
+        timestamp = "2026-01-01"
+
+        [[vex]]
+        vulnerability = "CVE-2023-9999"
+        products = ["pkg:npm/bar"]
+        status = "under_investigation"
+        "#,
+    )
+    .unwrap();
+    assert_eq!(policy.validate(), Ok(()));
+    assert_eq!(policy.vex_files.len(), 2);
+    assert_eq!(policy.asset.tier.map(|t| t.get()), Some(2));
+    assert_eq!(policy.asset.exposure, None, "only what the file sets");
+    let st = policy.vex_statements("p.toml").unwrap();
+    assert_eq!(st.len(), 2);
+    assert_eq!(st[0].source, "p.toml vex[0]");
+    assert_eq!(st[0].detail.as_deref(), Some("only reads our own config"));
+    assert!(st[0].names("ghsa-aaaa-bbbb-cccc"));
+    assert_eq!(st[1].status.as_str(), "under_investigation");
+    assert!(!st[1].status.suppresses());
+    // Round trip, vex tables and all.
+    let again: Policy = toml::from_str(&toml::to_string(&policy).unwrap()).unwrap();
+    assert_eq!(again, policy);
+
+    // A bad statement is named by its position.
+    let bad: Policy = toml::from_str(
+        r#"
+        [[vex]]
+        vulnerability = "CVE-1"
+        products = ["pkg:npm/a"]
+        status = "fixed"
+        [[vex]]
+        vulnerability = "CVE-2"
+        products = ["pkg:npm/a"]
+        status = "not_affected"
+        "#,
+    )
+    .unwrap();
+    let e = bad.validate().unwrap_err();
+    assert_eq!(e.field, "vex[1]");
+    assert_eq!(
+        e.to_string(),
+        "invalid policy setting vex[1]: CVE-2: not_affected needs a justification or an impact statement"
+    );
+    let empty: Policy = toml::from_str("vex-files = [\"\"]").unwrap();
+    assert_eq!(empty.validate().unwrap_err().field, "vex-files[0]");
+    for bad in [
+        "[[vex]]\nstatus = \"fixed\"\nproduct = [\"pkg:npm/a\"]",
+        "vex = \"x.json\"",
+        "[asset]\ntier = 9",
+    ] {
+        assert!(toml::from_str::<Policy>(bad).is_err(), "{bad}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // KEV history end to end on real catalogs.
 

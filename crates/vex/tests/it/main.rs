@@ -448,6 +448,7 @@ fn openvex_fixture() {
         "document timestamp"
     );
     assert_eq!(s[0].source, src);
+    assert_eq!(s[0].author.as_deref(), Some("Patchpilot test fixture"));
 
     // Subcomponents become the products, each noting the product they sit in.
     assert_eq!(s[1].status, Status::Fixed);
@@ -625,6 +626,11 @@ fn bad_documents_give_clear_errors() {
         (ovx(r#"{"vulnerability":{"name":"CVE-1"},"products":[{"@id":"pkg:cargo/a/b"}],"status":"fixed"}"#), "invalid purl"),
         (ovx(r#"{"vulnerability":{"name":"CVE-1"},"products":["pkg:npm/a"],"status":"fixed","timestamp":"2024-02-30T00:00:00Z"}"#), "not an RFC 3339"),
         (ovx(r#"{"vulnerability":7,"products":["pkg:npm/a"],"status":"fixed"}"#), "invalid JSON"),
+        // OpenVEX: a not_affected statement must say why; justifications are the spec's labels.
+        (ovx(r#"{"vulnerability":{"name":"CVE-1"},"products":["pkg:npm/a"],"status":"not_affected"}"#), "statements[0] (CVE-1): not_affected needs a justification or an impact statement"),
+        (ovx(r#"{"vulnerability":{"name":"CVE-1"},"products":["pkg:npm/a"],"status":"not_affected","impact_statement":"  "}"#), "not_affected needs a justification"),
+        (ovx(r#"{"vulnerability":{"name":"CVE-1"},"products":["pkg:npm/a"],"status":"not_affected","justification":"code_not_reachable"}"#), "unknown justification \"code_not_reachable\""),
+        (cdx(r#"{"id":"CVE-1","analysis":{"state":"not_affected","justification":"trust_me"},"affects":[{"ref":"c"}]}"#), "vulnerabilities[0] (CVE-1): analysis: unknown justification \"trust_me\""),
         (r#"{"@context":"https://openvex.dev/ns/v0.2.0"}"#.to_string(), "no statements array"),
         ("null".to_string(), "not a VEX document"),
     ];
