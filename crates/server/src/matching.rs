@@ -173,12 +173,30 @@ pub fn to_package(row: &PackageRow) -> Package {
     }
 }
 
-/// `new` minus `old` and `old` minus `new`, both sorted (inputs canonical).
+/// `new` minus `old` and `old` minus `new`, both sorted. Both inputs must be sorted and
+/// free of duplicates (as `canonicalize` leaves them): one merge pass, no hashing.
 pub fn diff(old: &[PackageRow], new: &[PackageRow]) -> (Vec<PackageRow>, Vec<PackageRow>) {
-    let o: HashSet<&PackageRow> = old.iter().collect();
-    let n: HashSet<&PackageRow> = new.iter().collect();
-    let added = new.iter().filter(|p| !o.contains(p)).cloned().collect();
-    let removed = old.iter().filter(|p| !n.contains(p)).cloned().collect();
+    debug_assert!(old.windows(2).all(|w| w[0] < w[1]) && new.windows(2).all(|w| w[0] < w[1]));
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() && j < new.len() {
+        match old[i].cmp(&new[j]) {
+            std::cmp::Ordering::Less => {
+                removed.push(old[i].clone());
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                added.push(new[j].clone());
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    removed.extend_from_slice(&old[i..]);
+    added.extend_from_slice(&new[j..]);
     (added, removed)
 }
 

@@ -22,6 +22,15 @@ pub struct RouteLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PhaseLabel {
+    pub phase: &'static str,
+}
+
+/// Seconds spent per phase of inventory ingestion (wall time; `store` includes waiting
+/// for the writer), so a load run shows where a report's time goes.
+pub type PhaseSeconds = Family<PhaseLabel, Counter<f64, std::sync::atomic::AtomicU64>>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteOnly {
     pub route: String,
 }
@@ -35,6 +44,7 @@ pub struct Metrics {
     pub findings_opened: Counter,
     pub findings_fixed: Counter,
     pub stale_retries: Counter,
+    pub ingest_phase: PhaseSeconds,
 }
 
 impl Default for Metrics {
@@ -80,8 +90,15 @@ impl Default for Metrics {
             "Inventory reports recomputed after a concurrent change",
             stale_retries.clone(),
         );
+        let ingest_phase = PhaseSeconds::default();
+        registry.register(
+            "inventory_phase_seconds",
+            "Wall time spent per phase of inventory ingestion",
+            ingest_phase.clone(),
+        );
         Metrics {
             registry,
+            ingest_phase,
             requests,
             latency,
             inventory_reports,
@@ -94,6 +111,15 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Add the time since `since` to `phase` and restart the clock.
+    pub fn phase(&self, phase: &'static str, since: &mut Instant) {
+        let now = Instant::now();
+        self.ingest_phase
+            .get_or_create(&PhaseLabel { phase })
+            .inc_by((now - *since).as_secs_f64());
+        *since = now;
+    }
+
     pub fn encode(&self) -> String {
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

@@ -166,22 +166,31 @@ pub async fn ingest(
     report: InventoryReport,
     actor: &Actor,
 ) -> R<InventoryAck> {
+    let m = &st.metrics;
+    let mut clock = std::time::Instant::now();
     let mut packages = report.packages;
     let content_hash = canonicalize(&mut packages);
+    m.phase("canonicalize", &mut clock);
     let source = if report.sources.is_empty() {
         "agent".to_string()
     } else {
         report.sources.join(",")
     };
     for _attempt in 0..8 {
-        let cur = st.store.current_packages(asset).await?;
+        let mut cur = st.store.current_packages(asset).await?;
+        m.phase("read_current", &mut clock);
+        // `diff` merges sorted lists; the store's order is close to sorted already.
+        cur.packages.sort_unstable();
+        cur.packages.dedup();
         let (added, removed) = diff(&cur.packages, &packages);
+        m.phase("diff", &mut clock);
         let now = Ts::now();
         let matcher = st.matcher();
         let want: Vec<_> = added
             .iter()
             .flat_map(|p| matcher.findings_for(asset, p, now))
             .collect();
+        m.phase("match", &mut clock);
         let have = if removed.is_empty() {
             Vec::new()
         } else {
@@ -192,6 +201,7 @@ pub async fn ingest(
                 .filter(|f| gone.contains(&f.package))
                 .collect()
         };
+        m.phase("read_findings", &mut clock);
         let rec = reconcile(want, &have);
         let (n_added, n_removed) = (added.len() as u64, removed.len() as u64);
         let change = InventoryChange {
@@ -209,7 +219,10 @@ pub async fn ingest(
             open: rec.open,
             fix: rec.fix,
         };
-        match st.store.apply_inventory(change, actor).await? {
+        m.phase("reconcile", &mut clock);
+        let outcome = st.store.apply_inventory(change, actor).await?;
+        m.phase("store", &mut clock);
+        match outcome {
             ApplyOutcome::Applied {
                 snapshot_id,
                 opened,
@@ -455,7 +468,11 @@ pub async fn snapshot_diff(
                 .ok_or_else(|| ApiError::not_found(format!("snapshot {id} does not exist")))
         }
     };
-    let (a, b) = (get(q.from).await?, get(q.to).await?);
+    let (mut a, mut b) = (get(q.from).await?, get(q.to).await?);
+    for s in [&mut a, &mut b] {
+        s.sort_unstable();
+        s.dedup();
+    }
     let (mut added, mut removed) = diff(&a, &b);
     // Pair up version changes of the same (ecosystem, name, release).
     let mut changed = Vec::new();

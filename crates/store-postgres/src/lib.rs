@@ -542,38 +542,6 @@ async fn open_findings(c: &mut PgConnection, open: &[NewFinding], now: Ts) -> Re
     Ok(r.rows_affected())
 }
 
-async fn insert_packages(
-    c: &mut PgConnection,
-    sql: &str,
-    asset_id: i64,
-    keys: &[i64],
-    rows: &[&PackageRow],
-) -> Result<()> {
-    let col = |f: fn(&PackageRow) -> &str| rows.iter().map(|p| f(p)).collect::<Vec<&str>>();
-    let opt = |f: fn(&PackageRow) -> Option<&str>| {
-        rows.iter().map(|p| f(p)).collect::<Vec<Option<&str>>>()
-    };
-    sqlx::query(sql)
-        .bind(asset_id)
-        .bind(keys)
-        .bind(col(|p| &p.ecosystem))
-        .bind(
-            rows.iter()
-                .map(|p| codec::match_name(p).into_owned())
-                .collect::<Vec<String>>(),
-        )
-        .bind(col(|p| &p.name))
-        .bind(col(|p| &p.version))
-        .bind(opt(|p| p.release.as_deref()))
-        .bind(opt(|p| p.source_name.as_deref()))
-        .bind(opt(|p| p.source_version.as_deref()))
-        .bind(opt(|p| p.purl.as_deref()))
-        .execute(&mut *c)
-        .await
-        .map_err(db)?;
-    Ok(())
-}
-
 /// (ecosystem, name) keys as two parallel arrays, deduplicated.
 fn key_arrays(keys: &[PackageName]) -> (Vec<&str>, Vec<&str>) {
     let set: std::collections::BTreeSet<(&str, &str)> = keys
@@ -935,21 +903,25 @@ impl Store for PgStore {
     // ------------------------------------------------------------------ inventories
 
     async fn current_packages(&self, asset_id: i64) -> Result<CurrentPackages> {
-        let rows = sqlx::query(CURRENT_PACKAGES)
-            .bind(asset_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?;
-        let Some(first) = rows.first() else {
+        // The current set is the current snapshot's stored list: one value to decode
+        // instead of ~1,500 rows through the driver.
+        let row = sqlx::query(
+            "SELECT a.current_snapshot, b.body FROM assets a \
+             LEFT JOIN snapshots s ON s.id = a.current_snapshot \
+             LEFT JOIN blobs b ON b.id = s.blob_id WHERE a.id = $1",
+        )
+        .bind(asset_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some(row) = row else {
             return Err(Error::NotFound(format!("asset {asset_id}")));
         };
-        let snapshot_id: Option<i64> = get(first, "current_snapshot")?;
-        let mut packages = Vec::with_capacity(rows.len());
-        for r in &rows {
-            if get::<Option<String>>(r, "ecosystem")?.is_some() {
-                packages.push(package_row(r)?);
-            }
-        }
+        let snapshot_id: Option<i64> = get(&row, "current_snapshot")?;
+        let packages = match get::<Option<String>>(&row, "body")? {
+            Some(body) => codec::decode_packages(&body)?,
+            None => Vec::new(),
+        };
         Ok(CurrentPackages {
             snapshot_id,
             packages,
@@ -964,16 +936,6 @@ impl Store for PgStore {
         check_inventory(&change)?;
         let body = codec::encode_packages(&change.packages);
         let body_hash = codec::blob_hash(&body);
-        let removed: Vec<i64> = change.removed.iter().map(codec::package_key).collect();
-        // Distinct by identity (a report may list a package twice).
-        let mut seen = std::collections::HashSet::with_capacity(change.added.len());
-        let (added_keys, added): (Vec<i64>, Vec<&PackageRow>) = change
-            .added
-            .iter()
-            .map(|p| (codec::package_key(p), p))
-            .filter(|(k, _)| seen.insert(*k))
-            .unzip();
-
         let mut tx = self.begin().await?;
         // Lock the asset first: reports for one asset take turns, so the duplicate and
         // stale checks below see the latest committed report.
@@ -1042,52 +1004,6 @@ impl Store for PgStore {
         .await
         .map_err(db)?;
 
-        if !removed.is_empty() {
-            sqlx::query("DELETE FROM current_packages WHERE asset_id = $1 AND pkey = ANY($2)")
-                .bind(change.asset_id)
-                .bind(&removed)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
-        if !added.is_empty() {
-            sqlx::query("SAVEPOINT packages")
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            match insert_packages(
-                &mut tx,
-                INSERT_PACKAGES,
-                change.asset_id,
-                &added_keys,
-                &added,
-            )
-            .await
-            {
-                Ok(()) => {}
-                Err(Error::Conflict(_)) => {
-                    // A package said to be added is already current (a caller's diff
-                    // against a list with duplicates): keep one copy.
-                    sqlx::query("ROLLBACK TO SAVEPOINT packages")
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                    insert_packages(
-                        &mut tx,
-                        INSERT_PACKAGES_TOLERANT,
-                        change.asset_id,
-                        &added_keys,
-                        &added,
-                    )
-                    .await?;
-                }
-                Err(e) => return Err(e),
-            }
-            sqlx::query("RELEASE SAVEPOINT packages")
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
         let fixed = fix_findings(
             &mut tx,
             &change.fix,
@@ -1188,22 +1104,50 @@ impl Store for PgStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let (ecos, names) = key_arrays(keys);
-        let rows = sqlx::query(PACKAGES_NAMED)
-            .bind(&ecos)
-            .bind(&names)
+        // Run only after a feed update: read every asset's current list (the current set
+        // is the current snapshot's list; there are no per-package rows to maintain on
+        // each report) and keep the rows filed under one of the keys, decoding off the
+        // async workers a page of assets at a time.
+        let want = std::sync::Arc::new(codec::NameSet::new(keys));
+        const PAGE: i64 = 256;
+        let mut out = Vec::new();
+        let mut after = 0i64;
+        loop {
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT a.id, b.body FROM assets a \
+                 JOIN snapshots s ON s.id = a.current_snapshot \
+                 JOIN blobs b ON b.id = s.blob_id WHERE a.id > $1 ORDER BY a.id LIMIT $2",
+            )
+            .bind(after)
+            .bind(PAGE)
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-        let mut out = rows
-            .iter()
-            .map(|r| {
-                Ok(AssetPackage {
-                    asset_id: get(r, "asset_id")?,
-                    package: package_row(r)?,
-                })
+            let Some((last, _)) = rows.last() else { break };
+            after = *last;
+            let full = rows.len() as i64 == PAGE;
+            let want = want.clone();
+            let found = tokio::task::spawn_blocking(move || -> Result<Vec<AssetPackage>> {
+                let mut found = Vec::new();
+                for (asset_id, body) in &rows {
+                    for p in codec::decode_packages(body)? {
+                        if want.contains(&p) {
+                            found.push(AssetPackage {
+                                asset_id: *asset_id,
+                                package: p,
+                            });
+                        }
+                    }
+                }
+                Ok(found)
             })
-            .collect::<Result<Vec<_>>>()?;
+            .await
+            .map_err(|e| Error::Backend(format!("reading current packages: {e}")))??;
+            out.extend(found);
+            if !full {
+                break;
+            }
+        }
         out.sort_by(|a, b| (a.asset_id, &a.package).cmp(&(b.asset_id, &b.package)));
         Ok(out)
     }

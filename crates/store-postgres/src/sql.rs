@@ -42,35 +42,12 @@ pub(crate) const APPEND_AUDIT: &str = "WITH head AS (UPDATE audit_head SET seq =
 pub(crate) const HEARTBEAT: &str =
     "UPDATE assets SET last_seen = GREATEST(last_seen, $1) WHERE id = $2";
 
-pub(crate) const CURRENT_PACKAGES: &str = "SELECT a.current_snapshot, p.ecosystem, p.name, \
-     p.version, p.release, p.source_name, p.source_version, p.purl \
-     FROM assets a LEFT JOIN current_packages p ON p.asset_id = a.id \
-     WHERE a.id = $1 ORDER BY p.ecosystem, p.name, p.version, p.pkey";
-
-/// A plain insert: `ON CONFLICT` makes every row a speculative insertion, about 30%
-/// slower for a 1,500-row first report. Rows are distinct by construction (the caller
-/// deduplicates); should one already be current, the caller retries with
-/// [`INSERT_PACKAGES_TOLERANT`].
-pub(crate) const INSERT_PACKAGES: &str = "INSERT INTO current_packages (asset_id, pkey, \
-     ecosystem, match_name, name, version, release, source_name, source_version, purl) \
-     SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], \
-     $7::text[], $8::text[], $9::text[], $10::text[])";
-
-pub(crate) const INSERT_PACKAGES_TOLERANT: &str = "INSERT INTO current_packages (asset_id, \
-     pkey, ecosystem, match_name, name, version, release, source_name, source_version, purl) \
-     SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], \
-     $7::text[], $8::text[], $9::text[], $10::text[]) ON CONFLICT DO NOTHING";
-
 pub(crate) const OPEN_FINDINGS: &str = "INSERT INTO findings (asset_id, ecosystem, match_name, \
      name, version, release, source_name, source_version, purl, advisory_id, fixed_versions, \
      severity, first_seen, state, updated_at) \
      SELECT *, 'open', $14 FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], \
      $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
      $12::text[], $13::bigint[]) ON CONFLICT DO NOTHING";
-
-pub(crate) const PACKAGES_NAMED: &str = "SELECT asset_id, ecosystem, name, version, release, \
-     source_name, source_version, purl FROM current_packages WHERE (ecosystem, match_name) \
-     IN (SELECT * FROM UNNEST($1::text[], $2::text[]))";
 
 pub(crate) const CLAIMABLE_EXISTS: &str = "SELECT id FROM jobs WHERE asset_id = $1 \
      AND (state = 'queued' OR (state = 'claimed' AND lease_until <= $2)) LIMIT 1";

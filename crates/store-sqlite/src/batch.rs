@@ -1,55 +1,48 @@
 //! Group commit for inventories and heartbeats.
 //!
-//! A fleet's hosts share most package names, so the `(ecosystem, match_name)` index
-//! entries of one report land on ~1,500 different index pages, and SQLite's WAL writes
-//! each dirty page whole at every commit: ~6 MB per first report, committed alone. One
-//! writer task instead applies every report waiting at that moment in a single
-//! transaction (each inside its own `SAVEPOINT`, with its own audit record and outcome),
-//! so reports in one batch share those pages and the commit. Under light load a batch is
-//! one report and nothing waits longer than before. Callers are answered only after the
-//! commit; a caller that goes away does not cancel the batch (the task owns it).
-//! Heartbeats ride in the same queue: thousands a second become a few transactions
-//! instead of thousands of commits competing for the one writer.
+//! SQLite has one writer, and each commit writes every dirty page whole to the WAL (and
+//! later once more at the checkpoint). One writer task applies every report waiting at
+//! that moment in a single transaction (each inside its own `SAVEPOINT`, with its own
+//! audit record and outcome), so reports in one batch share the pages of the findings
+//! indexes and one commit. Under light load a batch is one report and nothing waits
+//! longer than before. Callers are answered only after the commit; a caller that goes
+//! away does not cancel the batch (the task owns it). Heartbeats ride in the same queue:
+//! thousands a second become a few transactions instead of thousands of commits
+//! competing for the one writer.
+//!
+//! A report writes its snapshot (the package list deflated, once per distinct content),
+//! its finding changes and its audit record; the current package set *is* the current
+//! snapshot's list, so there are no per-package rows to maintain.
 
 use super::*;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most requests per transaction.
 const MAX_BATCH: usize = 512;
-/// Stop adding reports once this many package rows are to be inserted, to bound how long
-/// the one writer is held (everything else waits behind it).
-const MAX_BATCH_ROWS: usize = 3_000;
+/// Stop adding reports once this many rows (finding changes, plus a fixed cost per
+/// report) are to be written, to bound how long the one writer is held (everything else
+/// waits behind it).
+const MAX_BATCH_ROWS: usize = 4_000;
 
 /// An inventory change with everything computed that needs no database.
 pub(crate) struct Prepared {
     change: InventoryChange,
     actor: Actor,
-    body: String,
+    /// The package list, deflated (see `blob`).
+    body: Vec<u8>,
     body_hash: String,
-    removed: Vec<i64>,
-    added: Vec<i64>,
 }
 
 impl Prepared {
     pub(crate) fn new(change: InventoryChange, actor: Actor) -> Prepared {
-        let body = codec::encode_packages(&change.packages);
-        let body_hash = codec::blob_hash(&body);
-        let removed = change.removed.iter().map(codec::package_key).collect();
-        // Insert in name-index order: consecutive rows then land on neighbouring index
-        // pages instead of jumping across the whole index.
-        let mut change = change;
-        change.added.sort_by(|a, b| {
-            (a.ecosystem.as_str(), codec::match_name(a))
-                .cmp(&(b.ecosystem.as_str(), codec::match_name(b)))
-        });
-        let added = change.added.iter().map(codec::package_key).collect();
+        let json = codec::encode_packages(&change.packages);
+        let body_hash = codec::blob_hash(&json);
+        let body = blob::deflate(&json);
         Prepared {
             change,
             actor,
             body,
             body_hash,
-            removed,
-            added,
         }
     }
 }
@@ -62,7 +55,7 @@ enum Request {
 impl Request {
     fn rows(&self) -> usize {
         match self {
-            Request::Inventory(p, _) => p.added.len() + p.removed.len() + 1,
+            Request::Inventory(p, _) => p.change.open.len() + p.change.fix.len() + 20,
             Request::Heartbeat(..) => 0,
         }
     }
@@ -284,7 +277,7 @@ async fn apply_one(c: &mut SqliteConnection, p: &Prepared) -> Result<ApplyOutcom
         Some(id) => id,
         None => sqlx::query_scalar("INSERT INTO blobs (hash, body) VALUES ($1, $2) RETURNING id")
             .bind(p.body_hash.as_str())
-            .bind(p.body.as_str())
+            .bind(p.body.as_slice())
             .fetch_one(&mut *c)
             .await
             .map_err(db)?,
@@ -306,44 +299,6 @@ async fn apply_one(c: &mut SqliteConnection, p: &Prepared) -> Result<ApplyOutcom
     .await
     .map_err(db)?;
 
-    for chunk in p.removed.chunks(CHUNK_ROWS) {
-        let sql = format!(
-            "DELETE FROM current_packages WHERE asset_id = ? AND pkey IN ({})",
-            placeholders(chunk.len())
-        );
-        let mut q = sqlx::query(&sql).bind(change.asset_id);
-        for k in chunk {
-            q = q.bind(*k);
-        }
-        q.execute(&mut *c).await.map_err(db)?;
-    }
-    for (keys, rows) in p
-        .added
-        .chunks(CHUNK_ROWS)
-        .zip(change.added.chunks(CHUNK_ROWS))
-    {
-        let sql = format!(
-            "INSERT INTO current_packages (asset_id, pkey, ecosystem, match_name, name, \
-             version, release, source_name, source_version, purl) VALUES {} \
-             ON CONFLICT DO NOTHING",
-            values(10, rows.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for (k, p) in keys.iter().zip(rows) {
-            q = q
-                .bind(change.asset_id)
-                .bind(*k)
-                .bind(p.ecosystem.as_str())
-                .bind(codec::match_name(p).into_owned())
-                .bind(p.name.as_str())
-                .bind(p.version.as_str())
-                .bind(p.release.as_deref())
-                .bind(p.source_name.as_deref())
-                .bind(p.source_version.as_deref())
-                .bind(p.purl.as_deref());
-        }
-        q.execute(&mut *c).await.map_err(db)?;
-    }
     let fixed = fix_findings(c, &change.fix, Some(change.asset_id), change.received_at).await?;
     let opened = open_findings(c, &change.open, change.received_at).await?;
     sqlx::query(

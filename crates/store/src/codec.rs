@@ -403,3 +403,28 @@ mod tests {
         assert_eq!(list_limit(7), 7);
     }
 }
+
+/// The `(ecosystem, match name)` keys a feed re-match asks for, to test decoded package
+/// rows against without allocating (`packages_named` in both backends).
+#[derive(Debug, Default, Clone)]
+pub struct NameSet(std::collections::HashMap<String, std::collections::HashSet<String>>);
+
+impl NameSet {
+    pub fn new(keys: &[crate::PackageName]) -> NameSet {
+        let mut m: std::collections::HashMap<String, std::collections::HashSet<String>> =
+            Default::default();
+        for k in keys {
+            m.entry(k.ecosystem.clone())
+                .or_default()
+                .insert(k.name.clone());
+        }
+        NameSet(m)
+    }
+
+    /// Whether `p` is filed under one of the keys (by [`match_name`]).
+    pub fn contains(&self, p: &PackageRow) -> bool {
+        self.0
+            .get(p.ecosystem.as_str())
+            .is_some_and(|names| names.contains(match_name(p).as_ref()))
+    }
+}
