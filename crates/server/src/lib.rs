@@ -322,7 +322,10 @@ pub async fn rematch(
     if out.changed {
         let keys: Vec<_> = new.changed_keys(old).into_iter().collect();
         let now = Ts::now();
-        for chunk in keys.chunks(500) {
+        // Each `packages_named` call reads every asset's current list once, so chunks are
+        // large: a feed update names a few hundred keys (one pass), a first start with a
+        // new database every name the index knows (a few passes).
+        for chunk in keys.chunks(5_000) {
             let pkgs = st.store.packages_named(chunk).await?;
             let have = st.store.findings_on(chunk).await?;
             out.packages_rematched += chunk.len() as u64;

@@ -13,8 +13,13 @@
 //!   holding it never waits for another lock, so it cannot be part of a deadlock. Other
 //!   row locks are taken in a fixed order (asset, then findings by id, then new findings
 //!   sorted by key) for the same reason.
-//! - **Bulk writes are single statements** over `UNNEST`ed arrays: a 1,500-package first
-//!   report is one `INSERT`, whatever its size.
+//! - **Bulk writes are single statements** over `UNNEST`ed arrays.
+//! - **Group commit for inventory reports** (`batch.rs`): the reports waiting at a moment
+//!   share one transaction (a savepoint and an outcome each) and one WAL flush, and take
+//!   the audit head once.
+//! - **The current package set is the current snapshot's list** (migration 0002): a
+//!   report stores its list once (TOAST-compressed) instead of maintaining ~1,500 indexed
+//!   rows; `packages_named`, which only a feed update needs, decodes the current lists.
 //! - **Heartbeats** are one `UPDATE` on a small separate pool whose sessions use
 //!   `synchronous_commit = off`: liveness telemetry need not wait for a WAL flush (a
 //!   crash may lose the last fraction of a second of them, never consistency).
@@ -33,6 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+mod batch;
 mod sql;
 use sql::*;
 
@@ -68,6 +74,7 @@ pub struct PgStore {
     notices: broadcast::Sender<Notice>,
     channel: Arc<str>,
     _listener: Arc<ListenerTask>,
+    inventories: batch::Batcher,
 }
 
 #[derive(Debug)]
@@ -132,6 +139,7 @@ impl PgStore {
         // LISTEN is in place before connect returns: nothing sent after is missed.
         listener.listen(&channel).await.map_err(db)?;
         let task = tokio::spawn(listen(listener, notices.clone()));
+        let inventories = batch::Batcher::start(pool.clone());
         Ok(PgStore {
             pool,
             beats,
@@ -139,6 +147,7 @@ impl PgStore {
             notices,
             channel,
             _listener: Arc::new(ListenerTask(task)),
+            inventories,
         })
     }
 
@@ -566,6 +575,116 @@ fn check_inventory(change: &InventoryChange) -> Result<()> {
     Ok(())
 }
 
+/// Apply one prepared change on `tx` (a transaction, or a savepoint in one). Returns the
+/// outcome and, when something was written, the audit record to append before commit.
+async fn apply_one(
+    tx: &mut PgConnection,
+    p: &batch::Prepared,
+) -> Result<(ApplyOutcome, Option<Entry>)> {
+    let (change, actor, body, body_hash) = (&p.change, &p.actor, &p.body, &p.body_hash);
+    // Lock the asset first: reports for one asset take turns, so the duplicate and
+    // stale checks below see the latest committed report.
+    let current: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT current_snapshot FROM assets WHERE id = $1 FOR UPDATE")
+            .bind(change.asset_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+    let Some(current) = current else {
+        return Err(Error::NotFound(format!("asset {}", change.asset_id)));
+    };
+    let dup: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM snapshots WHERE asset_id = $1 AND idempotency_key = $2")
+            .bind(change.asset_id)
+            .bind(&change.idempotency_key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+    if let Some(snapshot_id) = dup {
+        return Ok((ApplyOutcome::Duplicate { snapshot_id }, None));
+    }
+    if current != change.expected_previous {
+        return Ok((ApplyOutcome::Stale { current }, None));
+    }
+
+    let mut blob_id: Option<i64> = sqlx::query_scalar("SELECT id FROM blobs WHERE hash = $1")
+        .bind(body_hash)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+    if blob_id.is_none() {
+        blob_id = sqlx::query_scalar(
+            "INSERT INTO blobs (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING RETURNING id",
+        )
+        .bind(body_hash)
+        .bind(body)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    let blob_id: i64 = match blob_id {
+        Some(id) => id,
+        // Another transaction stored the same list meanwhile.
+        None => sqlx::query_scalar("SELECT id FROM blobs WHERE hash = $1")
+            .bind(body_hash)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?,
+    };
+    let snapshot_id: i64 = sqlx::query_scalar(
+        "INSERT INTO snapshots (asset_id, idempotency_key, collected_at, received_at, source, \
+         content_hash, package_count, blob_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         RETURNING id",
+    )
+    .bind(change.asset_id)
+    .bind(&change.idempotency_key)
+    .bind(change.collected_at.0)
+    .bind(change.received_at.0)
+    .bind(&change.source)
+    .bind(&change.content_hash)
+    .bind(change.packages.len() as i64)
+    .bind(blob_id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+
+    let fixed = fix_findings(
+        &mut *tx,
+        &change.fix,
+        Some(change.asset_id),
+        change.received_at,
+    )
+    .await?;
+    let opened = open_findings(&mut *tx, &change.open, change.received_at).await?;
+    sqlx::query(
+        "UPDATE assets SET current_snapshot = $1, last_seen = GREATEST(last_seen, $2) WHERE id = $3",
+    )
+    .bind(snapshot_id)
+    .bind(change.received_at.0)
+    .bind(change.asset_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let before = serde_json::json!({ "snapshot_id": current });
+    let after = inventory_summary(change, snapshot_id, opened, fixed);
+    let e = Entry::new(
+        change.received_at,
+        actor,
+        "inventory.apply",
+        format!("asset:{}", change.asset_id),
+        Some(&before),
+        Some(&after),
+    );
+    Ok((
+        ApplyOutcome::Applied {
+            snapshot_id,
+            opened,
+            fixed,
+        },
+        Some(e),
+    ))
+}
+
 fn inventory_summary(
     change: &InventoryChange,
     snapshot_id: i64,
@@ -934,110 +1053,11 @@ impl Store for PgStore {
         actor: &Actor,
     ) -> Result<ApplyOutcome> {
         check_inventory(&change)?;
-        let body = codec::encode_packages(&change.packages);
-        let body_hash = codec::blob_hash(&body);
-        let mut tx = self.begin().await?;
-        // Lock the asset first: reports for one asset take turns, so the duplicate and
-        // stale checks below see the latest committed report.
-        let current: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT current_snapshot FROM assets WHERE id = $1 FOR UPDATE")
-                .bind(change.asset_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-        let Some(current) = current else {
-            return Err(Error::NotFound(format!("asset {}", change.asset_id)));
-        };
-        let dup: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM snapshots WHERE asset_id = $1 AND idempotency_key = $2",
-        )
-        .bind(change.asset_id)
-        .bind(&change.idempotency_key)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        if let Some(snapshot_id) = dup {
-            return Ok(ApplyOutcome::Duplicate { snapshot_id });
-        }
-        if current != change.expected_previous {
-            return Ok(ApplyOutcome::Stale { current });
-        }
-
-        let mut blob_id: Option<i64> = sqlx::query_scalar("SELECT id FROM blobs WHERE hash = $1")
-            .bind(&body_hash)
-            .fetch_optional(&mut *tx)
+        // Encoding and hashing happen here, in parallel across callers; the batch task
+        // only runs SQL.
+        self.inventories
+            .apply(batch::Prepared::new(change, actor.clone()))
             .await
-            .map_err(db)?;
-        if blob_id.is_none() {
-            blob_id = sqlx::query_scalar(
-                "INSERT INTO blobs (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING RETURNING id",
-            )
-            .bind(&body_hash)
-            .bind(&body)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        let blob_id: i64 = match blob_id {
-            Some(id) => id,
-            // Another transaction stored the same list meanwhile.
-            None => sqlx::query_scalar("SELECT id FROM blobs WHERE hash = $1")
-                .bind(&body_hash)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?,
-        };
-        let snapshot_id: i64 = sqlx::query_scalar(
-            "INSERT INTO snapshots (asset_id, idempotency_key, collected_at, received_at, source, \
-             content_hash, package_count, blob_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING id",
-        )
-        .bind(change.asset_id)
-        .bind(&change.idempotency_key)
-        .bind(change.collected_at.0)
-        .bind(change.received_at.0)
-        .bind(&change.source)
-        .bind(&change.content_hash)
-        .bind(change.packages.len() as i64)
-        .bind(blob_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-
-        let fixed = fix_findings(
-            &mut tx,
-            &change.fix,
-            Some(change.asset_id),
-            change.received_at,
-        )
-        .await?;
-        let opened = open_findings(&mut tx, &change.open, change.received_at).await?;
-        sqlx::query(
-            "UPDATE assets SET current_snapshot = $1, last_seen = GREATEST(last_seen, $2) WHERE id = $3",
-        )
-        .bind(snapshot_id)
-        .bind(change.received_at.0)
-        .bind(change.asset_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-        let before = serde_json::json!({ "snapshot_id": current });
-        let after = inventory_summary(&change, snapshot_id, opened, fixed);
-        let e = Entry::new(
-            change.received_at,
-            actor,
-            "inventory.apply",
-            format!("asset:{}", change.asset_id),
-            Some(&before),
-            Some(&after),
-        );
-        append_audit(&mut tx, e).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(ApplyOutcome::Applied {
-            snapshot_id,
-            opened,
-            fixed,
-        })
     }
 
     async fn list_snapshots(&self, asset_id: i64) -> Result<Vec<SnapshotInfo>> {
@@ -1157,12 +1177,22 @@ impl Store for PgStore {
             return Ok(Vec::new());
         }
         let (ecos, names) = key_arrays(keys);
+        // An RPM's finding may come from an advisory naming its source RPM.
+        let (src_ecos, src_names): (Vec<&str>, Vec<&str>) = ecos
+            .iter()
+            .zip(&names)
+            .filter(|(e, _)| codec::MATCHED_BY_SOURCE_TOO.contains(e))
+            .map(|(e, n)| (*e, *n))
+            .unzip();
         let rows = sqlx::query(&format!(
-            "SELECT {FINDING_COLS} FROM findings WHERE state <> 'fixed' AND (ecosystem, match_name) \
-             IN (SELECT * FROM UNNEST($1::text[], $2::text[])) ORDER BY id"
+            "SELECT {FINDING_COLS} FROM findings WHERE state <> 'fixed' AND ((ecosystem, match_name) \
+             IN (SELECT * FROM UNNEST($1::text[], $2::text[])) OR (source_name <> name AND \
+             (ecosystem, source_name) IN (SELECT * FROM UNNEST($3::text[], $4::text[])))) ORDER BY id"
         ))
         .bind(&ecos)
         .bind(&names)
+        .bind(&src_ecos)
+        .bind(&src_names)
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;

@@ -13,11 +13,16 @@
 //!   are taken first, in their own short transaction, so they never wait behind more
 //!   than one small batch of reports.
 //! - **Short write transactions.** Everything that can be computed outside the lock is:
-//!   the snapshot blob is encoded and hashed, package keys derived, inputs validated,
-//!   before the writer is taken. Multi-row `INSERT`s use anonymous `?` placeholders
-//!   (SQLite resolves named ones by a linear scan, quadratic for thousands of binds).
-//! - **No name index on current packages** (see `migrations/0001_init.sql`): it tripled
-//!   the cost of a first report; `packages_named`, which only a feed update needs, scans.
+//!   the snapshot's package list is encoded, hashed and deflated (`blob.rs`), inputs
+//!   validated, before the writer is taken. Multi-row `INSERT`s use anonymous `?`
+//!   placeholders (SQLite resolves named ones by a linear scan, quadratic for thousands
+//!   of binds).
+//! - **The current package set is the current snapshot's list** (migration 0002): a
+//!   report writes one deflated list (~20 KB for 1,500 packages, once per distinct
+//!   content) instead of maintaining ~1,500 rows, and `current_packages` reads one value.
+//!   Measured on the 1,500-agent load run: first reports 55 → 258/s, changed 82 → 365/s
+//!   (BENCHMARKS.md). `packages_named`, which only a feed update needs, decodes every
+//!   asset's current list off the async workers (~1 ms per 1,500-package list).
 //! - **Durability.** WAL with `synchronous=NORMAL`: a committed transaction survives a
 //!   process crash (it is in the WAL); a power loss may lose the last few commits but never
 //!   corrupts the file. A killed process leaves no partial transaction.
@@ -797,9 +802,9 @@ impl Store for SqliteStore {
     // ------------------------------------------------------------------ inventories
 
     async fn current_packages(&self, asset_id: i64) -> Result<CurrentPackages> {
-        // The current snapshot's stored list is the current set (`apply_inventory` keeps
-        // `current_packages` equal to it): one row to inflate and decode instead of
-        // ~1,500 rows through the driver, which cost more than the rest of a report.
+        // The current set is the current snapshot's stored list: one row to inflate and
+        // decode instead of ~1,500 rows through the driver, which cost more than the rest
+        // of a report.
         let row = sqlx::query(
             "SELECT a.current_snapshot, typeof(b.body) AS kind, b.body FROM assets a \
              LEFT JOIN snapshots s ON s.id = a.current_snapshot \
@@ -968,9 +973,25 @@ impl Store for SqliteStore {
                 for r in q.fetch_all(&mut *c).await.map_err(db)? {
                     out.push(finding_row(&r)?);
                 }
+                if codec::MATCHED_BY_SOURCE_TOO.contains(&eco) {
+                    // An RPM's finding may come from an advisory naming its source RPM.
+                    let sql = format!(
+                        "SELECT {FINDING_COLS} FROM findings WHERE state <> 'fixed' \
+                         AND ecosystem = ? AND source_name IN ({}) AND source_name <> name",
+                        placeholders(chunk.len())
+                    );
+                    let mut q = sqlx::query(&sql).bind(eco);
+                    for n in chunk {
+                        q = q.bind(*n);
+                    }
+                    for r in q.fetch_all(&mut *c).await.map_err(db)? {
+                        out.push(finding_row(&r)?);
+                    }
+                }
             }
         }
         out.sort_by_key(|f| f.id);
+        out.dedup_by_key(|f| f.id);
         Ok(out)
     }
 

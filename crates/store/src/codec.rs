@@ -421,10 +421,16 @@ impl NameSet {
         NameSet(m)
     }
 
-    /// Whether `p` is filed under one of the keys (by [`match_name`]).
+    /// Whether `p` is filed under one of the keys (by [`match_name`], or for an RPM also
+    /// by [`PackageRow::source_match_name`]).
     pub fn contains(&self, p: &PackageRow) -> bool {
-        self.0
-            .get(p.ecosystem.as_str())
-            .is_some_and(|names| names.contains(match_name(p).as_ref()))
+        self.0.get(p.ecosystem.as_str()).is_some_and(|names| {
+            names.contains(match_name(p).as_ref())
+                || p.source_match_name().is_some_and(|s| names.contains(s))
+        })
     }
 }
+
+/// Ecosystems whose packages are also matched under their source package name
+/// ([`PackageRow::source_match_name`]), as stored in the `ecosystem` column.
+pub const MATCHED_BY_SOURCE_TOO: [&str; 3] = ["Red Hat", "Rocky Linux", "AlmaLinux"];

@@ -62,6 +62,8 @@ macro_rules! conformance_suite {
             subscribe_receives_job_queued,
             audit_every_change_writes_one_record,
             concurrent_writers_all_succeed,
+            concurrent_reports_fail_alone,
+            rpm_source_names_reach_binaries,
             unusual_text_round_trips_or_is_invalid,
         );
     };
@@ -2436,6 +2438,118 @@ pub async fn concurrent_writers_all_succeed(store: Arc<dyn Store>) {
     let all = all_records(&*store).await;
     assert_eq!(all.len(), 8 * (1 + 3 + 3));
     assert!(audit::verify(&all, None).ok());
+}
+
+/// Reports arriving together (which the backends group into one transaction) succeed or
+/// fail each on its own: an unknown asset or a stale base answers that report only, and
+/// every applied report has its snapshot, findings and one audit record.
+pub async fn concurrent_reports_fail_alone(store: Arc<dyn Store>) {
+    let mut assets = Vec::new();
+    for i in 0..24 {
+        assets.push(asset(&*store, &format!("batch-{i}")).await);
+    }
+    let records_before = count_records(&*store).await;
+    let pkgs = packages(50, "1.0");
+    let tasks: Vec<_> = (0..36)
+        .map(|i| {
+            let s = store.clone();
+            let (id, expected) = match i % 3 {
+                // Two out of three: a first report for a real asset.
+                0 | 1 => (assets[i / 3 * 2 + i % 3].id, None),
+                // Every third: an unknown asset or a stale base.
+                _ if i % 2 == 0 => (assets[0].id + 10_000 + i as i64, None),
+                _ => (assets[i / 3].id, Some(987_654)),
+            };
+            let mut c = change(id, &format!("k{i}"), expected, &[], &pkgs, T0);
+            c.open = vec![new_finding(id, &pkgs[i % 50], "CVE-2024-0001", T0)];
+            tokio::spawn(async move { (i, s.apply_inventory(c, &admin()).await) })
+        })
+        .collect();
+    let (mut applied, mut missing, mut stale) = (0, 0, 0);
+    for t in tasks {
+        let (i, r) = t.await.expect("task");
+        match (i % 3, r) {
+            (0 | 1, Ok(ApplyOutcome::Applied { opened, .. })) => {
+                assert_eq!(opened, 1, "report {i}");
+                applied += 1;
+            }
+            (2, Err(Error::NotFound(_))) if i % 2 == 0 => missing += 1,
+            (2, Ok(ApplyOutcome::Stale { .. })) if i % 2 == 1 => stale += 1,
+            (_, other) => panic!("report {i}: {other:?}"),
+        }
+    }
+    assert_eq!((applied, missing, stale), (24, 6, 6));
+    for a in &assets {
+        assert_eq!(
+            store.list_snapshots(a.id).await.unwrap().len(),
+            1,
+            "{}",
+            a.name
+        );
+        assert_eq!(
+            sorted(store.current_packages(a.id).await.unwrap().packages),
+            sorted(pkgs.clone())
+        );
+    }
+    let open = store.list_findings(FindingFilter::default()).await.unwrap();
+    assert_eq!(open.len(), 24);
+    assert_eq!(count_records(&*store).await, records_before + 24);
+    assert_chain_ok(&*store).await;
+}
+
+/// Red Hat's security data names source RPMs: a feed re-match asking for `python-lxml`
+/// must find the installed binary `python3-lxml` built from it, and its findings.
+pub async fn rpm_source_names_reach_binaries(store: Arc<dyn Store>) {
+    let a = asset(&*store, "rhel").await;
+    let mut lxml = pkg("Red Hat", "python3-lxml", "4.2.3-4.el8");
+    lxml.release = Some("8".into());
+    lxml.source_name = Some("python-lxml".into());
+    lxml.source_version = Some("4.2.3-4.el8".into());
+    let other = pkg("Red Hat", "python-lxml-docs", "4.2.3-4.el8");
+    let deb = {
+        let mut p = pkg("Debian", "python3-lxml", "4.9.2-1");
+        p.source_name = Some("lxml".into());
+        p
+    };
+    let v = vec![lxml.clone(), other.clone(), deb.clone()];
+    let mut c = change(a.id, "k", None, &[], &v, T0);
+    c.open = vec![new_finding(a.id, &lxml, "RHEL-CVE-2024-1", T0)];
+    store.apply_inventory(c, &admin()).await.unwrap();
+    let key = |eco: &str, name: &str| PackageName {
+        ecosystem: eco.into(),
+        name: name.into(),
+    };
+    let got = store
+        .packages_named(&[key("Red Hat", "python-lxml")])
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].package, lxml);
+    let f = store
+        .findings_on(&[key("Red Hat", "python-lxml")])
+        .await
+        .unwrap();
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].package, lxml);
+    // By its own name too; a Debian source name is not an RPM's.
+    assert_eq!(
+        store
+            .packages_named(&[key("Red Hat", "python3-lxml")])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store
+        .packages_named(&[key("Debian", "python-lxml")])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .findings_on(&[key("Debian", "python-lxml")])
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 pub async fn unusual_text_round_trips_or_is_invalid(store: Arc<dyn Store>) {

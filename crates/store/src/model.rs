@@ -332,6 +332,22 @@ impl PackageRow {
         }
     }
 
+    /// The second name a Red Hat family RPM is matched under: its source RPM (Red Hat's
+    /// security data names source RPMs, OSV names binaries; the matcher tries both), when
+    /// it differs from the binary's own name. Feed re-matches look rows and findings up
+    /// by this name too, so an advisory naming `python-lxml` reaches `python3-lxml`.
+    pub fn source_match_name(&self) -> Option<&str> {
+        use patchpilot_types::Ecosystem;
+        let (eco, _) = Ecosystem::parse_osv(&self.ecosystem);
+        let rpm = matches!(
+            eco,
+            Ecosystem::RedHat | Ecosystem::RockyLinux | Ecosystem::AlmaLinux
+        );
+        self.source_name
+            .as_deref()
+            .filter(|s| rpm && *s != self.name)
+    }
+
     /// [`PackageRow::key`]'s name, borrowed when no normalization changes it.
     pub fn match_name(&self) -> std::borrow::Cow<'_, str> {
         use patchpilot_types::Ecosystem;
