@@ -45,6 +45,14 @@ INVENTORY = {
     ),
     "inventory_cyclonedx_xml": (["sboms/osv-scanner", "vex"], lambda p: p.suffix == ".xml"),
     "inventory_spdx_json": (["sboms/osv-scanner"], lambda p: "spdx" in p.name),
+    # Not inventories, but seeded the same way: real files of each kind.
+    "sbom_labels": (["sboms/osv-scanner"], lambda p: p.suffix in (".json", ".xml")),
+    "distro_trackers": (
+        ["feeds/distro-samples/debian", "feeds/distro-samples/alpine", "feeds/distro-samples/rhel/oval/input/cve/full", "feeds/distro-samples/alma"],
+        lambda p: p.stat().st_size < 2_000_000,
+    ),
+    "intel_feeds": (["feeds/kev/history", "feeds/epss", "feeds/distro-samples/nvd"], lambda p: p.stat().st_size < 4_000_000),
+    "vex_documents": (["vex"], None),
 }
 
 # version target -> osv-scalibr vector file prefixes and univers/other files
