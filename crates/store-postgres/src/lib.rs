@@ -560,21 +560,6 @@ fn key_arrays(keys: &[PackageName]) -> (Vec<&str>, Vec<&str>) {
     set.into_iter().unzip()
 }
 
-fn check_inventory(change: &InventoryChange) -> Result<()> {
-    if change.idempotency_key.is_empty() || change.idempotency_key.len() > 255 {
-        return Err(Error::Invalid(
-            "idempotency key must be 1 to 255 characters".into(),
-        ));
-    }
-    if let Some(f) = change.open.iter().find(|f| f.asset_id != change.asset_id) {
-        return Err(Error::Invalid(format!(
-            "a finding for asset {} in an inventory of asset {}",
-            f.asset_id, change.asset_id
-        )));
-    }
-    Ok(())
-}
-
 /// Apply one prepared change on `tx` (a transaction, or a savepoint in one). Returns the
 /// outcome and, when something was written, the audit record to append before commit.
 async fn apply_one(
@@ -666,7 +651,7 @@ async fn apply_one(
     .await
     .map_err(db)?;
     let before = serde_json::json!({ "snapshot_id": current });
-    let after = inventory_summary(change, snapshot_id, opened, fixed);
+    let after = codec::inventory_summary(change, snapshot_id, opened, fixed);
     let e = Entry::new(
         change.received_at,
         actor,
@@ -683,27 +668,6 @@ async fn apply_one(
         },
         Some(e),
     ))
-}
-
-fn inventory_summary(
-    change: &InventoryChange,
-    snapshot_id: i64,
-    opened: u64,
-    fixed: u64,
-) -> serde_json::Value {
-    serde_json::json!({
-        "snapshot_id": snapshot_id,
-        "previous": change.expected_previous,
-        "idempotency_key": change.idempotency_key,
-        "source": change.source,
-        "content_hash": change.content_hash,
-        "collected_at": change.collected_at,
-        "packages": change.packages.len(),
-        "added": change.added.len(),
-        "removed": change.removed.len(),
-        "opened": opened,
-        "fixed": fixed,
-    })
 }
 
 fn feed_row(r: &PgRow) -> Result<FeedState> {
@@ -1052,7 +1016,7 @@ impl Store for PgStore {
         change: InventoryChange,
         actor: &Actor,
     ) -> Result<ApplyOutcome> {
-        check_inventory(&change)?;
+        codec::check_inventory(&change)?;
         // Encoding and hashing happen here, in parallel across callers; the batch task
         // only runs SQL.
         self.inventories
@@ -1150,14 +1114,7 @@ impl Store for PgStore {
             let found = tokio::task::spawn_blocking(move || -> Result<Vec<AssetPackage>> {
                 let mut found = Vec::new();
                 for (asset_id, body) in &rows {
-                    for p in codec::decode_packages(body)? {
-                        if want.contains(&p) {
-                            found.push(AssetPackage {
-                                asset_id: *asset_id,
-                                package: p,
-                            });
-                        }
-                    }
+                    found.extend(want.pick(*asset_id, codec::decode_packages(body)?));
                 }
                 Ok(found)
             })

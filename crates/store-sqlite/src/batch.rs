@@ -312,7 +312,7 @@ async fn apply_one(c: &mut SqliteConnection, p: &Prepared) -> Result<ApplyOutcom
     .await
     .map_err(db)?;
     let before = serde_json::json!({ "snapshot_id": current });
-    let after = inventory_summary(change, snapshot_id, opened, fixed);
+    let after = codec::inventory_summary(change, snapshot_id, opened, fixed);
     let e = Entry::new(
         change.received_at,
         &p.actor,

@@ -487,42 +487,6 @@ fn keys_by_ecosystem(keys: &[PackageName]) -> Vec<(&str, Vec<&str>)> {
         .collect()
 }
 
-fn inventory_summary(
-    change: &InventoryChange,
-    snapshot_id: i64,
-    opened: u64,
-    fixed: u64,
-) -> serde_json::Value {
-    serde_json::json!({
-        "snapshot_id": snapshot_id,
-        "previous": change.expected_previous,
-        "idempotency_key": change.idempotency_key,
-        "source": change.source,
-        "content_hash": change.content_hash,
-        "collected_at": change.collected_at,
-        "packages": change.packages.len(),
-        "added": change.added.len(),
-        "removed": change.removed.len(),
-        "opened": opened,
-        "fixed": fixed,
-    })
-}
-
-fn check_inventory(change: &InventoryChange) -> Result<()> {
-    if change.idempotency_key.is_empty() || change.idempotency_key.len() > 255 {
-        return Err(Error::Invalid(
-            "idempotency key must be 1 to 255 characters".into(),
-        ));
-    }
-    if let Some(f) = change.open.iter().find(|f| f.asset_id != change.asset_id) {
-        return Err(Error::Invalid(format!(
-            "a finding for asset {} in an inventory of asset {}",
-            f.asset_id, change.asset_id
-        )));
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -833,7 +797,7 @@ impl Store for SqliteStore {
         change: InventoryChange,
         actor: &Actor,
     ) -> Result<ApplyOutcome> {
-        check_inventory(&change)?;
+        codec::check_inventory(&change)?;
         // Encoding and hashing happen here, in parallel across callers; the writer task
         // only runs SQL.
         let prepared = batch::Prepared::new(change, actor.clone());
@@ -932,16 +896,8 @@ impl Store for SqliteStore {
             let found = tokio::task::spawn_blocking(move || -> Result<Vec<AssetPackage>> {
                 let mut found = Vec::new();
                 for r in &rows {
-                    let asset_id: i64 = get(r, "id")?;
                     let kind: String = get(r, "kind")?;
-                    for p in blob::decode(&kind, r)? {
-                        if want.contains(&p) {
-                            found.push(AssetPackage {
-                                asset_id,
-                                package: p,
-                            });
-                        }
-                    }
+                    found.extend(want.pick(get(r, "id")?, blob::decode(&kind, r)?));
                 }
                 Ok(found)
             })

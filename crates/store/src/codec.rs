@@ -106,33 +106,6 @@ pub fn parse_json(s: &str) -> Result<serde_json::Value> {
     serde_json::from_str(s).map_err(|e| Error::Backend(format!("stored JSON: {e}")))
 }
 
-/// A package's identity within one asset's current set: the first 8 bytes of SHA-256
-/// over every field (length-prefixed, `None` distinct from empty). Two rows are the same
-/// package exactly when every field is equal; a collision among one asset's packages
-/// has probability ~n²/2⁶⁵, negligible for any real inventory.
-pub fn package_key(p: &PackageRow) -> i64 {
-    let mut h = Sha256::new();
-    let mut field = |v: Option<&str>| match v {
-        None => h.update([0u8]),
-        Some(s) => {
-            h.update([1u8]);
-            h.update((s.len() as u64).to_le_bytes());
-            h.update(s.as_bytes());
-        }
-    };
-    field(Some(&p.ecosystem));
-    field(Some(&p.name));
-    field(Some(&p.version));
-    field(p.release.as_deref());
-    field(p.source_name.as_deref());
-    field(p.source_version.as_deref());
-    field(p.purl.as_deref());
-    let d = h.finalize();
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    i64::from_le_bytes(b)
-}
-
 /// The name a package is matched under (`PackageRow::key().name`: normalized by its
 /// ecosystem, the source package for Debian/Ubuntu/Alpine), borrowed when unchanged.
 /// Backends store it so `packages_named`/`findings_on` find rows by the index's keys.
@@ -348,21 +321,6 @@ mod tests {
     }
 
     #[test]
-    fn package_key_tells_none_from_empty() {
-        assert_ne!(
-            package_key(&pkg("a", None)),
-            package_key(&pkg("a", Some("")))
-        );
-        assert_eq!(package_key(&pkg("a", None)), package_key(&pkg("a", None)));
-        // Field boundaries matter: ("ab","") differs from ("a","b").
-        let mut x = pkg("ab", None);
-        x.version = String::new();
-        let mut y = pkg("a", None);
-        y.version = "b".into();
-        assert_ne!(package_key(&x), package_key(&y));
-    }
-
-    #[test]
     fn enums_round_trip_as_serde_spells_them() {
         for e in [Environment::Cloud, Environment::OnPrem, Environment::Edge] {
             assert_eq!(parse_environment(environment_str(e)).unwrap(), e);
@@ -421,6 +379,15 @@ impl NameSet {
         NameSet(m)
     }
 
+    /// The rows of one asset's current list that are filed under one of the keys.
+    pub fn pick(&self, asset_id: i64, packages: Vec<PackageRow>) -> Vec<crate::AssetPackage> {
+        packages
+            .into_iter()
+            .filter(|p| self.contains(p))
+            .map(|package| crate::AssetPackage { asset_id, package })
+            .collect()
+    }
+
     /// Whether `p` is filed under one of the keys (by [`match_name`], or for an RPM also
     /// by [`PackageRow::source_match_name`]).
     pub fn contains(&self, p: &PackageRow) -> bool {
@@ -434,3 +401,41 @@ impl NameSet {
 /// Ecosystems whose packages are also matched under their source package name
 /// ([`PackageRow::source_match_name`]), as stored in the `ecosystem` column.
 pub const MATCHED_BY_SOURCE_TOO: [&str; 3] = ["Red Hat", "Rocky Linux", "AlmaLinux"];
+
+/// What every backend checks of an inventory change before taking a connection.
+pub fn check_inventory(change: &crate::InventoryChange) -> Result<()> {
+    if change.idempotency_key.is_empty() || change.idempotency_key.len() > 255 {
+        return Err(Error::Invalid(
+            "idempotency key must be 1 to 255 characters".into(),
+        ));
+    }
+    if let Some(f) = change.open.iter().find(|f| f.asset_id != change.asset_id) {
+        return Err(Error::Invalid(format!(
+            "a finding for asset {} in an inventory of asset {}",
+            f.asset_id, change.asset_id
+        )));
+    }
+    Ok(())
+}
+
+/// The audit record's "after" of an applied inventory change (both backends).
+pub fn inventory_summary(
+    change: &crate::InventoryChange,
+    snapshot_id: i64,
+    opened: u64,
+    fixed: u64,
+) -> serde_json::Value {
+    serde_json::json!({
+        "snapshot_id": snapshot_id,
+        "previous": change.expected_previous,
+        "idempotency_key": change.idempotency_key,
+        "source": change.source,
+        "content_hash": change.content_hash,
+        "collected_at": change.collected_at,
+        "packages": change.packages.len(),
+        "added": change.added.len(),
+        "removed": change.removed.len(),
+        "opened": opened,
+        "fixed": fixed,
+    })
+}
