@@ -94,7 +94,7 @@ where
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|r| ApiError::new(r.status(), body_code(r.status()), r.body_text()))?;
+            .map_err(|r| ApiError::new(r.status(), rejection_code(r.status()), r.body_text()))?;
         // Fast path: plain serde_json. Only a body that fails is parsed again through
         // axum (serde_path_to_error, about twice the cost) for the error's path and status.
         match serde_json::from_slice(&bytes) {
@@ -128,9 +128,12 @@ fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
                 .is_some_and(|t| t.eq_ignore_ascii_case("+json")))
 }
 
-fn body_code(status: StatusCode) -> &'static str {
+/// The error code of a rejected body, by its status.
+fn rejection_code(status: StatusCode) -> &'static str {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
         _ => "bad_request",
     }
 }
@@ -143,13 +146,7 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 
 fn json_rejection(r: JsonRejection) -> ApiError {
     let status = r.status();
-    let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
-        _ => "bad_request",
-    };
-    ApiError::new(status, code, r.body_text())
+    ApiError::new(status, rejection_code(status), r.body_text())
 }
 
 /// `axum::extract::Query` with JSON rejections.

@@ -173,10 +173,20 @@ pub fn to_package(row: &PackageRow) -> Package {
     }
 }
 
-/// `new` minus `old` and `old` minus `new`, both sorted. Both inputs must be sorted and
-/// free of duplicates (as `canonicalize` leaves them): one merge pass, no hashing.
-pub fn diff(old: &[PackageRow], new: &[PackageRow]) -> (Vec<PackageRow>, Vec<PackageRow>) {
-    debug_assert!(old.windows(2).all(|w| w[0] < w[1]) && new.windows(2).all(|w| w[0] < w[1]));
+/// `new` minus `old` and `old` minus `new`, both sorted: one merge pass, no hashing.
+/// Lists not already sorted and free of duplicates (as `canonicalize` and the stores
+/// leave them; checking costs one pass) are put in that order first.
+pub fn diff(
+    old: &mut Vec<PackageRow>,
+    new: &mut Vec<PackageRow>,
+) -> (Vec<PackageRow>, Vec<PackageRow>) {
+    for list in [&mut *old, &mut *new] {
+        if !list.windows(2).all(|w| w[0] < w[1]) {
+            list.sort_unstable();
+            list.dedup();
+        }
+    }
+    let (old, new) = (&old[..], &new[..]);
     let (mut added, mut removed) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < old.len() && j < new.len() {
@@ -269,4 +279,39 @@ pub fn reconcile(want: Vec<NewFinding>, have: &[Finding]) -> Reconciled {
     }
     out.fix.sort_unstable();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, version: &str) -> PackageRow {
+        PackageRow {
+            ecosystem: "crates.io".into(),
+            name: name.into(),
+            version: version.into(),
+            release: None,
+            source_name: None,
+            source_version: None,
+            purl: None,
+        }
+    }
+
+    #[test]
+    fn diff_is_set_difference_in_any_input_order() {
+        let (a, b, c, d) = (row("a", "1"), row("b", "1"), row("b", "2"), row("c", "1"));
+        // Unsorted, with a duplicate: put in canonical order first.
+        let mut old = vec![c.clone(), a.clone(), b.clone(), a.clone()];
+        let mut new = vec![d.clone(), a.clone(), c.clone()];
+        let (added, removed) = diff(&mut old, &mut new);
+        assert_eq!(added, vec![d.clone()]);
+        assert_eq!(removed, vec![b.clone()]);
+        // Sorted inputs, tails on either side.
+        let (added, removed) = diff(&mut vec![a.clone()], &mut vec![a.clone(), b.clone(), c]);
+        assert_eq!(added.len(), 2);
+        assert!(removed.is_empty());
+        let (added, removed) = diff(&mut vec![a, b, d], &mut Vec::new());
+        assert!(added.is_empty());
+        assert_eq!(removed.len(), 3);
+    }
 }

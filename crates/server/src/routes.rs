@@ -179,10 +179,7 @@ pub async fn ingest(
     for _attempt in 0..8 {
         let mut cur = st.store.current_packages(asset).await?;
         m.phase("read_current", &mut clock);
-        // `diff` merges sorted lists; the store's order is close to sorted already.
-        cur.packages.sort_unstable();
-        cur.packages.dedup();
-        let (added, removed) = diff(&cur.packages, &packages);
+        let (added, removed) = diff(&mut cur.packages, &mut packages);
         m.phase("diff", &mut clock);
         let now = Ts::now();
         let matcher = st.matcher();
@@ -469,11 +466,7 @@ pub async fn snapshot_diff(
         }
     };
     let (mut a, mut b) = (get(q.from).await?, get(q.to).await?);
-    for s in [&mut a, &mut b] {
-        s.sort_unstable();
-        s.dedup();
-    }
-    let (mut added, mut removed) = diff(&a, &b);
+    let (mut added, mut removed) = diff(&mut a, &mut b);
     // Pair up version changes of the same (ecosystem, name, release).
     let mut changed = Vec::new();
     let k = |p: &PackageRow| (p.ecosystem.clone(), p.name.clone(), p.release.clone());
