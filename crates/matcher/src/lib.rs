@@ -269,10 +269,7 @@ impl<'a> Index<'a> {
         // Red Hat family advisories name binary RPMs (OSV) or source RPMs (Red Hat's
         // security data): a binary also matches under its source RPM's name, with its own
         // version (every binary of a build carries the source RPM's EVR).
-        let red_hat = matches!(
-            pkg.ecosystem,
-            Ecosystem::RedHat | Ecosystem::RockyLinux | Ecosystem::AlmaLinux
-        );
+        let red_hat = pkg.ecosystem.also_matched_by_source();
         if let Some(src) = pkg.source_name.as_deref().filter(|s| red_hat && *s != name) {
             for m in self.matches_raw(&pkg.ecosystem, pkg.release.as_deref(), src, version)? {
                 if !out.iter().any(|o| std::ptr::eq(o.advisory, m.advisory)) {

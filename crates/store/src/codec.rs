@@ -321,6 +321,28 @@ mod tests {
     }
 
     #[test]
+    fn matched_by_source_names_follow_the_ecosystems() {
+        use patchpilot_types::Ecosystem;
+        for name in MATCHED_BY_SOURCE_TOO {
+            let (eco, _) = Ecosystem::parse_osv(name);
+            assert!(eco.also_matched_by_source(), "{name}");
+            assert_eq!(eco.as_str(), name);
+        }
+        let all = [
+            Ecosystem::RedHat,
+            Ecosystem::RockyLinux,
+            Ecosystem::AlmaLinux,
+            Ecosystem::Debian,
+            Ecosystem::Ubuntu,
+            Ecosystem::Alpine,
+            Ecosystem::PyPI,
+        ];
+        for eco in all.iter().filter(|e| e.also_matched_by_source()) {
+            assert!(MATCHED_BY_SOURCE_TOO.contains(&eco.as_str()), "{eco}");
+        }
+    }
+
+    #[test]
     fn enums_round_trip_as_serde_spells_them() {
         for e in [Environment::Cloud, Environment::OnPrem, Environment::Edge] {
             assert_eq!(parse_environment(environment_str(e)).unwrap(), e);
@@ -398,8 +420,9 @@ impl NameSet {
     }
 }
 
-/// Ecosystems whose packages are also matched under their source package name
-/// ([`PackageRow::source_match_name`]), as stored in the `ecosystem` column.
+/// The names, as stored in the `ecosystem` column, of the ecosystems whose packages are
+/// also matched under their source package name (`Ecosystem::also_matched_by_source`;
+/// a test keeps the two in step), for the backends' SQL.
 pub const MATCHED_BY_SOURCE_TOO: [&str; 3] = ["Red Hat", "Rocky Linux", "AlmaLinux"];
 
 /// What every backend checks of an inventory change before taking a connection.

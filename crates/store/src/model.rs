@@ -338,11 +338,9 @@ impl PackageRow {
     /// by this name too, so an advisory naming `python-lxml` reaches `python3-lxml`.
     pub fn source_match_name(&self) -> Option<&str> {
         use patchpilot_types::Ecosystem;
-        let (eco, _) = Ecosystem::parse_osv(&self.ecosystem);
-        let rpm = matches!(
-            eco,
-            Ecosystem::RedHat | Ecosystem::RockyLinux | Ecosystem::AlmaLinux
-        );
+        let rpm = Ecosystem::parse_osv(&self.ecosystem)
+            .0
+            .also_matched_by_source();
         self.source_name
             .as_deref()
             .filter(|s| rpm && *s != self.name)

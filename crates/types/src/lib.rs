@@ -45,6 +45,16 @@ impl Ecosystem {
         (base.parse().expect("infallible"), rest)
     }
 
+    /// Red Hat family advisories name binary RPMs (OSV) or source RPMs (Red Hat's
+    /// security data), so a package of these ecosystems is matched under its own name
+    /// and, when it differs, its source RPM's name too.
+    pub fn also_matched_by_source(&self) -> bool {
+        matches!(
+            self,
+            Ecosystem::RedHat | Ecosystem::RockyLinux | Ecosystem::AlmaLinux
+        )
+    }
+
     /// The key a release is matched by: the OSV release suffix with what does not tell
     /// releases apart removed, so an advisory and an installed package of the same release
     /// compare equal ([`Distro::ecosystem`] already yields keys).
