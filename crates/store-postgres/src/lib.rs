@@ -20,7 +20,8 @@
 //! - **The current package set is the current snapshot's list** (migration 0002): a
 //!   report stores its list once (TOAST-compressed) instead of maintaining ~1,500 indexed
 //!   rows; `packages_named`, which only a feed update needs, decodes the current lists.
-//! - **Heartbeats** are one `UPDATE` on a small separate pool whose sessions use
+//! - **Heartbeats** are coalesced (`beats.rs`): those waiting at a moment are one
+//!   `UPDATE` over arrays, on a small separate pool whose sessions use
 //!   `synchronous_commit = off`: liveness telemetry need not wait for a WAL flush (a
 //!   crash may lose the last fraction of a second of them, never consistency).
 //! - Everything lives in the first schema of the connection's `search_path`, so one
@@ -39,6 +40,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 mod batch;
+mod beats;
 mod sql;
 use sql::*;
 
@@ -70,6 +72,7 @@ impl Default for PgOptions {
 pub struct PgStore {
     pool: PgPool,
     beats: PgPool,
+    heartbeats: beats::Beats,
     listen_pool: PgPool,
     notices: broadcast::Sender<Notice>,
     channel: Arc<str>,
@@ -140,9 +143,11 @@ impl PgStore {
         listener.listen(&channel).await.map_err(db)?;
         let task = tokio::spawn(listen(listener, notices.clone()));
         let inventories = batch::Batcher::start(pool.clone());
+        let heartbeats = beats::Beats::start(beats.clone());
         Ok(PgStore {
             pool,
             beats,
+            heartbeats,
             listen_pool,
             notices,
             channel,
@@ -974,13 +979,7 @@ impl Store for PgStore {
     }
 
     async fn heartbeat(&self, asset_id: i64, now: Ts) -> Result<bool> {
-        let r = sqlx::query(HEARTBEAT)
-            .bind(now.0)
-            .bind(asset_id)
-            .execute(&self.beats)
-            .await
-            .map_err(db)?;
-        Ok(r.rows_affected() == 1)
+        self.heartbeats.beat(asset_id, now).await
     }
 
     // ------------------------------------------------------------------ inventories

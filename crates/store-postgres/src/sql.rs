@@ -42,6 +42,12 @@ pub(crate) const APPEND_AUDIT: &str = "WITH head AS (UPDATE audit_head SET seq =
 pub(crate) const HEARTBEAT: &str =
     "UPDATE assets SET last_seen = GREATEST(last_seen, $1) WHERE id = $2";
 
+/// Many heartbeats (`$1` ids, `$2` times, parallel arrays), skipping rows another
+/// transaction holds; returns the ids written.
+pub(crate) const HEARTBEATS: &str = "UPDATE assets a SET last_seen = GREATEST(a.last_seen, v.at) \
+     FROM (SELECT x.id, x.at FROM UNNEST($1::bigint[], $2::bigint[]) AS x (id, at) \
+     JOIN assets b ON b.id = x.id FOR UPDATE OF b SKIP LOCKED) v WHERE a.id = v.id RETURNING a.id";
+
 pub(crate) const OPEN_FINDINGS: &str = "INSERT INTO findings (asset_id, ecosystem, match_name, \
      name, version, release, source_name, source_version, purl, advisory_id, fixed_versions, \
      severity, first_seen, state, updated_at) \

@@ -63,6 +63,7 @@ macro_rules! conformance_suite {
             audit_every_change_writes_one_record,
             concurrent_writers_all_succeed,
             concurrent_reports_fail_alone,
+            concurrent_heartbeats_answer_each,
             rpm_source_names_reach_binaries,
             unusual_text_round_trips_or_is_invalid,
         );
@@ -2438,6 +2439,53 @@ pub async fn concurrent_writers_all_succeed(store: Arc<dyn Store>) {
     let all = all_records(&*store).await;
     assert_eq!(all.len(), 8 * (1 + 3 + 3));
     assert!(audit::verify(&all, None).ok());
+}
+
+/// Heartbeats arriving together (which the backends write together) answer each on its
+/// own: known assets `true`, unknown ones `false`, and each asset keeps its latest time
+/// whatever the order, also while its inventory is being written.
+pub async fn concurrent_heartbeats_answer_each(store: Arc<dyn Store>) {
+    let mut assets = Vec::new();
+    for i in 0..8 {
+        assets.push(asset(&*store, &format!("beat-{i}")).await);
+    }
+    let pkgs = packages(20, "1.0");
+    let report = {
+        let s = store.clone();
+        let c = change(assets[0].id, "k-beat", None, &[], &pkgs, T0);
+        tokio::spawn(async move { s.apply_inventory(c, &admin()).await })
+    };
+    let beats: Vec<_> = (0..400i64)
+        .map(|i| {
+            let s = store.clone();
+            let known = i % 10 != 9;
+            let id = if known {
+                assets[(i % 8) as usize].id
+            } else {
+                assets[7].id + 1_000 + i
+            };
+            // Times go up and down, so arrival order is not time order.
+            let at = T0.plus_secs(if i % 2 == 0 { i } else { 400 - i });
+            tokio::spawn(async move { (known, s.heartbeat(id, at).await) })
+        })
+        .collect();
+    for b in beats {
+        let (known, r) = b.await.expect("task");
+        assert_eq!(r.expect("heartbeat"), known);
+    }
+    assert!(matches!(
+        report.await.expect("task").expect("report"),
+        ApplyOutcome::Applied { .. }
+    ));
+    for (k, a) in assets.iter().enumerate() {
+        let want = (0..400i64)
+            .filter(|i| i % 10 != 9 && (i % 8) as usize == k)
+            .map(|i| if i % 2 == 0 { i } else { 400 - i })
+            .max()
+            .expect("some heartbeat");
+        let got = store.get_asset(a.id).await.unwrap().unwrap().last_seen;
+        assert_eq!(got, Some(T0.plus_secs(want)), "asset {k}");
+    }
 }
 
 /// Reports arriving together (which the backends group into one transaction) succeed or

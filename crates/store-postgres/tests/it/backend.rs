@@ -304,3 +304,63 @@ async fn bad_urls_are_clear_errors() {
     .await;
     assert!(matches!(r, Err(Error::Backend(_))), "{r:?}");
 }
+
+/// Heartbeats are written together, but a row another transaction holds (an asset whose
+/// inventory is being written) holds up only its own heartbeat: the others are answered
+/// while the lock is held, and the held one once it is released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_asset_delays_only_its_own_heartbeat() {
+    let Some(schema) = Schema::create("locked_asset_heartbeat").await else {
+        return;
+    };
+    let store = Arc::new(PgStore::connect(&schema.url()).await.unwrap());
+    let admin = conformance::admin();
+    let busy = store
+        .create_asset(NewAsset::named("busy"), T0, &admin)
+        .await
+        .unwrap();
+    let free = store
+        .create_asset(NewAsset::named("free"), T0, &admin)
+        .await
+        .unwrap();
+    let mut holder = schema.raw().await;
+    sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+    sqlx::query("SELECT 1 FROM assets WHERE id = $1 FOR UPDATE")
+        .bind(busy.id)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    let held = {
+        let s = store.clone();
+        tokio::spawn(async move { s.heartbeat(busy.id, T0.plus_secs(5)).await })
+    };
+    let others: Vec<_> = (0..20)
+        .map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move { s.heartbeat(free.id, T0.plus_secs(i)).await })
+        })
+        .collect();
+    for o in others {
+        // A batch that waited for the lock would never finish while it is held.
+        let r = tokio::time::timeout(std::time::Duration::from_secs(30), o)
+            .await
+            .expect("a heartbeat for an unlocked asset waited for another asset's lock");
+        assert!(r.unwrap().unwrap());
+    }
+    assert_eq!(
+        store.get_asset(free.id).await.unwrap().unwrap().last_seen,
+        Some(T0.plus_secs(19))
+    );
+    assert!(
+        !held.is_finished(),
+        "the locked asset's heartbeat cannot have been written"
+    );
+
+    sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
+    assert!(held.await.unwrap().unwrap());
+    assert_eq!(
+        store.get_asset(busy.id).await.unwrap().unwrap().last_seen,
+        Some(T0.plus_secs(5))
+    );
+}
