@@ -3,9 +3,9 @@
 //! Every report appends to the audit chain, whose head row is locked until commit, so
 //! reports committed one per transaction take turns on that lock *and* on one WAL flush
 //! each. A few tasks per store (lanes, by asset) instead each apply every report waiting
-//! at that moment in a single transaction (each inside its own savepoint, with its own outcome), appends
-//! their audit records in order at the end, and commits once: the head row is held
-//! briefly and the flush is shared. Under light load a batch is one report. Callers are
+//! at that moment in a single transaction (each with its own outcome), appends their
+//! audit records in order at the end in one statement, and commits once: the head row
+//! is held briefly and the flush is shared. Under light load a batch is one report. Callers are
 //! answered only after the commit; a caller that goes away does not cancel the batch.
 //!
 //! Reports are applied in ascending asset order, so batches of different replicas take
@@ -110,36 +110,25 @@ async fn run(pool: PgPool, mut rx: mpsc::Receiver<Item>) {
 }
 
 /// All of `items` in one transaction; `Err` means nothing was written.
+///
+/// Reports are not wrapped in savepoints (two more round trips each): a report that
+/// answers on its own (unknown asset, stale base, duplicate) has written nothing when it
+/// returns, and any database error aborts the whole transaction (`Err` here), after which
+/// the caller applies the reports one by one, so the failing report still fails alone.
 async fn run_batch(pool: &PgPool, items: &[Prepared]) -> Result<Vec<Result<ApplyOutcome>>> {
     let mut tx = pool.begin().await.map_err(db)?;
     let mut results = Vec::with_capacity(items.len());
     let mut entries = Vec::new();
     for p in items {
-        sqlx::query("SAVEPOINT inventory")
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        match apply_one(&mut tx, p).await {
-            Ok((outcome, entry)) => {
-                sqlx::query("RELEASE SAVEPOINT inventory")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
+        match apply_one(&mut tx, p).await? {
+            Applied::Done(outcome, entry) => {
                 entries.extend(entry);
                 results.push(Ok(outcome));
             }
-            Err(e) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT inventory; RELEASE SAVEPOINT inventory")
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                results.push(Err(e));
-            }
+            Applied::UnknownAsset => results.push(Err(unknown_asset(p))),
         }
     }
-    for e in entries {
-        append_audit(&mut tx, e).await?;
-    }
+    append_audits(&mut tx, entries).await?;
     tx.commit().await.map_err(db)?;
     Ok(results)
 }
@@ -147,10 +136,14 @@ async fn run_batch(pool: &PgPool, items: &[Prepared]) -> Result<Vec<Result<Apply
 /// One report in its own transaction.
 async fn apply_alone(pool: &PgPool, p: &Prepared) -> Result<ApplyOutcome> {
     let mut tx = pool.begin().await.map_err(db)?;
-    let (outcome, entry) = apply_one(&mut tx, p).await?;
-    if let Some(e) = entry {
-        append_audit(&mut tx, e).await?;
-    }
+    let Applied::Done(outcome, entry) = apply_one(&mut tx, p).await? else {
+        return Err(unknown_asset(p));
+    };
+    append_audits(&mut tx, entry.into_iter().collect()).await?;
     tx.commit().await.map_err(db)?;
     Ok(outcome)
+}
+
+fn unknown_asset(p: &Prepared) -> Error {
+    Error::NotFound(format!("asset {}", p.change.asset_id))
 }

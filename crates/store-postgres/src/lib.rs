@@ -336,23 +336,55 @@ fn audit_row(r: &PgRow) -> Result<audit::Record> {
 /// Append one record to the chain: lock the head row (serializing appends across every
 /// replica), insert, move the head. Call as the transaction's last step.
 async fn append_audit(c: &mut PgConnection, entry: Entry) -> Result<()> {
-    let (seq, prev): (i64, String) =
+    append_audits(c, vec![entry]).await
+}
+
+/// Append records in order with one lock of the head and one insert, so a group commit
+/// holds the head (which every audited transaction of every replica waits for) for two
+/// statements whatever its size. Call as the transaction's last step.
+async fn append_audits(c: &mut PgConnection, entries: Vec<Entry>) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, mut prev): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
             .fetch_one(&mut *c)
             .await
             .map_err(db)?;
-    let r = audit::seal(seq + 1, &prev, entry);
+    let n = entries.len();
+    let (mut seqs, mut ats) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut principals, mut roles) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut actions, mut targets) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut befores, mut afters) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    let (mut prevs, mut hashes) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for entry in entries {
+        seq += 1;
+        let r = audit::seal(seq, &prev, entry);
+        prev.clone_from(&r.hash);
+        seqs.push(r.seq);
+        ats.push(r.at.0);
+        principals.push(r.actor.principal);
+        roles.push(r.actor.role.as_str());
+        actions.push(r.action);
+        targets.push(r.target);
+        befores.push(r.before);
+        afters.push(r.after);
+        prevs.push(r.prev_hash);
+        hashes.push(r.hash);
+    }
     sqlx::query(APPEND_AUDIT)
-        .bind(r.seq)
-        .bind(r.at.0)
-        .bind(&r.actor.principal)
-        .bind(r.actor.role.as_str())
-        .bind(&r.action)
-        .bind(&r.target)
-        .bind(&r.before)
-        .bind(&r.after)
-        .bind(&r.prev_hash)
-        .bind(&r.hash)
+        .bind(seq)
+        .bind(&prev)
+        .bind(&seqs)
+        .bind(&ats)
+        .bind(&principals)
+        .bind(&roles)
+        .bind(&actions)
+        .bind(&targets)
+        .bind(&befores)
+        .bind(&afters)
+        .bind(&prevs)
+        .bind(&hashes)
         .execute(&mut *c)
         .await
         .map_err(db)?;
@@ -459,8 +491,8 @@ async fn insert_asset(c: &mut PgConnection, new: &NewAsset, now: Ts) -> Result<A
     asset_row(&r)
 }
 
-/// Lock live findings among `ids` in id order (so concurrent callers never deadlock),
-/// then close them as fixed. `asset` restricts to one asset.
+/// Close live findings among `ids` as fixed, locking them in id order (so concurrent
+/// callers never deadlock) in the same statement. `asset` restricts to one asset.
 async fn fix_findings(
     c: &mut PgConnection,
     ids: &[i64],
@@ -473,24 +505,14 @@ async fn fix_findings(
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let locked: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM findings WHERE id = ANY($1) AND state <> 'fixed' \
-         AND ($2::bigint IS NULL OR asset_id = $2) ORDER BY id FOR UPDATE",
+    let r = sqlx::query(
+        "UPDATE findings f SET state = 'fixed', fixed_at = $3, updated_at = $3 \
+         FROM (SELECT id FROM findings WHERE id = ANY($1) AND state <> 'fixed' \
+         AND ($2::bigint IS NULL OR asset_id = $2) ORDER BY id FOR UPDATE) l WHERE f.id = l.id",
     )
     .bind(&ids)
     .bind(asset)
-    .fetch_all(&mut *c)
-    .await
-    .map_err(db)?;
-    if locked.is_empty() {
-        return Ok(0);
-    }
-    let r = sqlx::query(
-        "UPDATE findings SET state = 'fixed', fixed_at = $1, updated_at = $1 \
-         WHERE id = ANY($2) AND state <> 'fixed'",
-    )
     .bind(now.0)
-    .bind(&locked)
     .execute(&mut *c)
     .await
     .map_err(db)?;
@@ -565,78 +587,58 @@ fn key_arrays(keys: &[PackageName]) -> (Vec<&str>, Vec<&str>) {
     set.into_iter().unzip()
 }
 
-/// Apply one prepared change on `tx` (a transaction, or a savepoint in one). Returns the
-/// outcome and, when something was written, the audit record to append before commit.
-async fn apply_one(
-    tx: &mut PgConnection,
-    p: &batch::Prepared,
-) -> Result<(ApplyOutcome, Option<Entry>)> {
+/// What [`apply_one`] did.
+pub(crate) enum Applied {
+    /// The outcome and, when something was written, the audit record to append before
+    /// commit.
+    Done(ApplyOutcome, Option<Entry>),
+    /// No such asset; nothing was written and the transaction is intact.
+    UnknownAsset,
+}
+
+/// Apply one prepared change on `tx` (a transaction, possibly holding other reports).
+/// Any `Err` leaves the transaction aborted. Five statements for a report that opens and
+/// fixes findings (in a group commit, round trips are what a report waits for).
+async fn apply_one(tx: &mut PgConnection, p: &batch::Prepared) -> Result<Applied> {
     let (change, actor, body, body_hash) = (&p.change, &p.actor, &p.body, &p.body_hash);
     // Lock the asset first: reports for one asset take turns, so the duplicate and
-    // stale checks below see the latest committed report.
-    let current: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT current_snapshot FROM assets WHERE id = $1 FOR UPDATE")
-            .bind(change.asset_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-    let Some(current) = current else {
-        return Err(Error::NotFound(format!("asset {}", change.asset_id)));
-    };
-    let dup: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM snapshots WHERE asset_id = $1 AND idempotency_key = $2")
-            .bind(change.asset_id)
-            .bind(&change.idempotency_key)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-    if let Some(snapshot_id) = dup {
-        return Ok((ApplyOutcome::Duplicate { snapshot_id }, None));
-    }
-    if current != change.expected_previous {
-        return Ok((ApplyOutcome::Stale { current }, None));
-    }
-
-    let mut blob_id: Option<i64> = sqlx::query_scalar("SELECT id FROM blobs WHERE hash = $1")
-        .bind(body_hash)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-    if blob_id.is_none() {
-        blob_id = sqlx::query_scalar(
-            "INSERT INTO blobs (hash, body) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING RETURNING id",
-        )
-        .bind(body_hash)
-        .bind(body)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-    }
-    let blob_id: i64 = match blob_id {
-        Some(id) => id,
-        // Another transaction stored the same list meanwhile.
-        None => sqlx::query_scalar("SELECT id FROM blobs WHERE hash = $1")
-            .bind(body_hash)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?,
-    };
-    let snapshot_id: i64 = sqlx::query_scalar(
-        "INSERT INTO snapshots (asset_id, idempotency_key, collected_at, received_at, source, \
-         content_hash, package_count, blob_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         RETURNING id",
+    // stale checks see the latest committed report.
+    let row: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT a.current_snapshot, (SELECT s.id FROM snapshots s WHERE s.asset_id = a.id \
+         AND s.idempotency_key = $2) FROM assets a WHERE a.id = $1 FOR UPDATE OF a",
     )
     .bind(change.asset_id)
     .bind(&change.idempotency_key)
-    .bind(change.collected_at.0)
-    .bind(change.received_at.0)
-    .bind(&change.source)
-    .bind(&change.content_hash)
-    .bind(change.packages.len() as i64)
-    .bind(blob_id)
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db)?;
+    let Some((current, dup)) = row else {
+        return Ok(Applied::UnknownAsset);
+    };
+    if let Some(snapshot_id) = dup {
+        return Ok(Applied::Done(ApplyOutcome::Duplicate { snapshot_id }, None));
+    }
+    if current != change.expected_previous {
+        return Ok(Applied::Done(ApplyOutcome::Stale { current }, None));
+    }
+
+    // The list (stored once per content), the snapshot and the asset's pointer to it in
+    // one statement. A list stored by a transaction that commits meanwhile is not
+    // visible to this statement's snapshot: then `blob_id` is NULL and the insert fails,
+    // which the batch's one-by-one retry resolves.
+    let snapshot_id: i64 = sqlx::query_scalar(STORE_SNAPSHOT)
+        .bind(change.asset_id)
+        .bind(&change.idempotency_key)
+        .bind(change.collected_at.0)
+        .bind(change.received_at.0)
+        .bind(&change.source)
+        .bind(&change.content_hash)
+        .bind(change.packages.len() as i64)
+        .bind(body_hash)
+        .bind(body)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
 
     let fixed = fix_findings(
         &mut *tx,
@@ -646,15 +648,6 @@ async fn apply_one(
     )
     .await?;
     let opened = open_findings(&mut *tx, &change.open, change.received_at).await?;
-    sqlx::query(
-        "UPDATE assets SET current_snapshot = $1, last_seen = GREATEST(last_seen, $2) WHERE id = $3",
-    )
-    .bind(snapshot_id)
-    .bind(change.received_at.0)
-    .bind(change.asset_id)
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
     let before = serde_json::json!({ "snapshot_id": current });
     let after = codec::inventory_summary(change, snapshot_id, opened, fixed);
     let e = Entry::new(
@@ -665,7 +658,7 @@ async fn apply_one(
         Some(&before),
         Some(&after),
     );
-    Ok((
+    Ok(Applied::Done(
         ApplyOutcome::Applied {
             snapshot_id,
             opened,

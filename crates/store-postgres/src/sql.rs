@@ -35,9 +35,11 @@ pub(crate) const JOB_BY_ID_FOR_UPDATE: &str = "SELECT id, asset_id, kind, payloa
 
 /// Insert the record and move the head in one round trip (the head row is already
 /// locked by the caller's `SELECT … FOR UPDATE`).
-pub(crate) const APPEND_AUDIT: &str = "WITH head AS (UPDATE audit_head SET seq = $1, hash = $10 \
+/// Records (`$3`… parallel arrays, in order) and the head's new `seq` and `hash`.
+pub(crate) const APPEND_AUDIT: &str = "WITH head AS (UPDATE audit_head SET seq = $1, hash = $2 \
      WHERE id = 1) INSERT INTO audit_log (seq, at, principal, role, action, target, before, \
-     after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+     after, prev_hash, hash) SELECT * FROM UNNEST($3::bigint[], $4::bigint[], $5::text[], \
+     $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])";
 
 pub(crate) const HEARTBEAT: &str =
     "UPDATE assets SET last_seen = GREATEST(last_seen, $1) WHERE id = $2";
@@ -63,3 +65,15 @@ pub(crate) const CLAIM_JOBS: &str = "UPDATE jobs SET state = 'claimed', \
      WHERE asset_id = $2 AND (state = 'queued' OR (state = 'claimed' AND lease_until <= $3)) \
      ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id, asset_id, kind, payload, \
      state, created_at, attempts, lease_until, finished_at, result";
+
+/// An inventory's list (`$8` hash, `$9` body; kept if already stored), its snapshot row
+/// (`$1`…`$7`) and the asset's move to it; returns the snapshot id.
+pub(crate) const STORE_SNAPSHOT: &str = "WITH new_blob AS (INSERT INTO blobs (hash, body) \
+     VALUES ($8, $9) ON CONFLICT (hash) DO NOTHING RETURNING id), \
+     blob AS (SELECT id FROM new_blob UNION ALL SELECT id FROM blobs WHERE hash = $8 LIMIT 1), \
+     snap AS (INSERT INTO snapshots (asset_id, idempotency_key, collected_at, received_at, \
+     source, content_hash, package_count, blob_id) SELECT $1, $2, $3, $4, $5, $6, $7, \
+     (SELECT id FROM blob) RETURNING id), \
+     moved AS (UPDATE assets SET current_snapshot = (SELECT id FROM snap), \
+     last_seen = GREATEST(last_seen, $4) WHERE id = $1) \
+     SELECT id FROM snap";
