@@ -156,6 +156,68 @@ impl PgStore {
         })
     }
 
+    /// One attempt of [`Store::apply_finding_changes`].
+    async fn apply_finding_changes_once(
+        &self,
+        changes: &FindingChanges,
+        actor: &Actor,
+    ) -> Result<ChangeCounts> {
+        let now = changes.now;
+
+        let mut tx = self.begin().await?;
+        let fixed = fix_findings(&mut tx, &changes.fix, None, now).await?;
+        let mut updated = 0;
+        if !changes.update.is_empty() {
+            let mut upd: Vec<&(i64, Vec<String>, Option<String>)> = changes.update.iter().collect();
+            upd.sort_by_key(|u| u.0);
+            upd.dedup_by_key(|u| u.0);
+            let ids: Vec<i64> = upd.iter().map(|u| u.0).collect();
+            let fvs: Vec<String> = upd.iter().map(|u| codec::strings_json(&u.1)).collect();
+            let sevs: Vec<Option<&str>> = upd.iter().map(|u| u.2.as_deref()).collect();
+            sqlx::query("SELECT id FROM findings WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+                .bind(&ids)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            updated = sqlx::query(
+                "UPDATE findings f SET fixed_versions = u.fv, severity = u.sev, updated_at = $4 \
+                 FROM UNNEST($1::bigint[], $2::text[], $3::text[]) AS u(id, fv, sev) \
+                 WHERE f.id = u.id AND f.state <> 'fixed' \
+                 AND (f.fixed_versions <> u.fv OR f.severity IS DISTINCT FROM u.sev)",
+            )
+            .bind(&ids)
+            .bind(&fvs)
+            .bind(&sevs)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        }
+        let opened = open_findings(&mut tx, &changes.open, now).await?;
+        let counts = ChangeCounts {
+            opened,
+            fixed,
+            updated,
+        };
+        if counts == ChangeCounts::default() {
+            return Ok(counts);
+        }
+        let after = serde_json::json!({
+            "cause": &changes.cause,
+            "opened": opened,
+            "fixed": fixed,
+            "updated": updated,
+            "fix_requested": changes.fix.len(),
+            "open_requested": changes.open.len(),
+            "update_requested": changes.update.len(),
+        });
+        let e = Entry::new::<(), _>(now, actor, "findings.apply", "findings", None, Some(&after));
+        append_audit(&mut tx, e).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(counts)
+    }
+
     /// Close the pools, waiting for queries in flight.
     pub async fn close(&self) {
         self.listen_pool.close().await;
@@ -199,6 +261,17 @@ async fn listen(mut listener: PgListener, tx: broadcast::Sender<Notice>) {
     }
 }
 
+/// How a deadlock or serialization failure starts its message: the transaction was rolled
+/// back and may simply be run again.
+const TRANSIENT: &str = "transient conflict, rolled back";
+
+/// Retries of a transaction PostgreSQL rolled back to break a deadlock.
+const TRANSIENT_RETRIES: u32 = 5;
+
+fn is_transient(e: &Error) -> bool {
+    matches!(e, Error::Backend(m) if m.starts_with(TRANSIENT))
+}
+
 /// Map a driver error onto the store's error kinds (never leaking sqlx types).
 pub(crate) fn db(e: sqlx::Error) -> Error {
     match &e {
@@ -209,6 +282,8 @@ pub(crate) fn db(e: sqlx::Error) -> Error {
                 Error::Conflict(d.message().into())
             } else if d.is_foreign_key_violation() {
                 Error::NotFound(format!("a referenced row does not exist ({})", d.message()))
+            } else if code == "40P01" || code == "40001" {
+                Error::Backend(format!("{TRANSIENT}: {}", d.message()))
             } else if d.is_check_violation() || code.starts_with("22") || code == "54000" {
                 // Data exceptions (a NUL byte in text, an out-of-range number) and values
                 // too large for an index are the caller's input, not a database failure.
@@ -1156,59 +1231,24 @@ impl Store for PgStore {
         if changes.open.is_empty() && changes.fix.is_empty() && changes.update.is_empty() {
             return Ok(ChangeCounts::default());
         }
-        let now = changes.now;
-        let mut tx = self.begin().await?;
-        let fixed = fix_findings(&mut tx, &changes.fix, None, now).await?;
-        let mut updated = 0;
-        if !changes.update.is_empty() {
-            let mut upd: Vec<&(i64, Vec<String>, Option<String>)> = changes.update.iter().collect();
-            upd.sort_by_key(|u| u.0);
-            upd.dedup_by_key(|u| u.0);
-            let ids: Vec<i64> = upd.iter().map(|u| u.0).collect();
-            let fvs: Vec<String> = upd.iter().map(|u| codec::strings_json(&u.1)).collect();
-            let sevs: Vec<Option<&str>> = upd.iter().map(|u| u.2.as_deref()).collect();
-            sqlx::query("SELECT id FROM findings WHERE id = ANY($1) ORDER BY id FOR UPDATE")
-                .bind(&ids)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            updated = sqlx::query(
-                "UPDATE findings f SET fixed_versions = u.fv, severity = u.sev, updated_at = $4 \
-                 FROM UNNEST($1::bigint[], $2::text[], $3::text[]) AS u(id, fv, sev) \
-                 WHERE f.id = u.id AND f.state <> 'fixed' \
-                 AND (f.fixed_versions <> u.fv OR f.severity IS DISTINCT FROM u.sev)",
-            )
-            .bind(&ids)
-            .bind(&fvs)
-            .bind(&sevs)
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
+        // A re-match locks findings of many assets while inventory batches lock one
+        // asset's at a time, so PostgreSQL may break a deadlock between them by aborting
+        // this transaction. Nothing was written then: run it again.
+        let mut attempt = 0;
+        loop {
+            match self.apply_finding_changes_once(&changes, actor).await {
+                Err(e) if is_transient(&e) && attempt < TRANSIENT_RETRIES => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "finding changes rolled back; retrying");
+                    // Jitter, so two retrying replicas do not meet again at once.
+                    let jitter = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| u64::from(d.subsec_nanos()) % 50);
+                    tokio::time::sleep(Duration::from_millis(50 * attempt as u64 + jitter)).await;
+                }
+                other => return other,
+            }
         }
-        let opened = open_findings(&mut tx, &changes.open, now).await?;
-        let counts = ChangeCounts {
-            opened,
-            fixed,
-            updated,
-        };
-        if counts == ChangeCounts::default() {
-            return Ok(counts);
-        }
-        let after = serde_json::json!({
-            "cause": changes.cause,
-            "opened": opened,
-            "fixed": fixed,
-            "updated": updated,
-            "fix_requested": changes.fix.len(),
-            "open_requested": changes.open.len(),
-            "update_requested": changes.update.len(),
-        });
-        let e = Entry::new::<(), _>(now, actor, "findings.apply", "findings", None, Some(&after));
-        append_audit(&mut tx, e).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(counts)
     }
 
     async fn set_finding_state(

@@ -364,3 +364,85 @@ async fn a_locked_asset_delays_only_its_own_heartbeat() {
         Some(T0.plus_secs(5))
     );
 }
+
+/// When PostgreSQL breaks a deadlock between a re-match (which locks findings of many
+/// assets in id order) and another transaction by rolling back the re-match, the store
+/// runs it again instead of failing the feed update.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rematch_rolled_back_by_a_deadlock_is_retried() {
+    use patchpilot_store::{FindingChanges, FindingFilter};
+    let Some(schema) = Schema::create("rematch_deadlock_retry").await else {
+        return;
+    };
+    let store = Arc::new(PgStore::connect(&schema.url()).await.unwrap());
+    let admin = conformance::admin();
+    let a = store
+        .create_asset(NewAsset::named("host"), T0, &admin)
+        .await
+        .unwrap();
+    let pkgs = conformance::packages(2, "1.0");
+    let mut c = conformance::change(a.id, "k1", None, &[], &pkgs, T0);
+    c.open = pkgs
+        .iter()
+        .map(|p| conformance::new_finding(a.id, p, "CVE-2024-0001", T0))
+        .collect();
+    store.apply_inventory(c, &admin).await.unwrap();
+    let ids: Vec<i64> = store
+        .list_findings(FindingFilter::default())
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(ids.len(), 2);
+    let (first, second) = (ids[0].min(ids[1]), ids[0].max(ids[1]));
+
+    // Another transaction holds the second finding ...
+    let mut other = schema.raw().await;
+    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query("SELECT 1 FROM findings WHERE id = $1 FOR UPDATE")
+        .bind(second)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    // ... the re-match locks the first and waits for the second ...
+    let rematch = {
+        let s = store.clone();
+        tokio::spawn(async move {
+            s.apply_finding_changes(
+                FindingChanges {
+                    open: vec![],
+                    fix: vec![first, second],
+                    update: vec![],
+                    now: T0.plus_secs(60),
+                    cause: "test".into(),
+                },
+                &conformance::admin(),
+            )
+            .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // ... and the other transaction now wants the first: a deadlock. The re-match has
+    // waited longer, so its deadlock check (after deadlock_timeout) finds the cycle and
+    // PostgreSQL rolls it back; the other transaction then gets its row.
+    sqlx::query("SELECT 1 FROM findings WHERE id = $1 FOR UPDATE")
+        .bind(first)
+        .execute(&mut other)
+        .await
+        .expect("the other transaction was not the one rolled back");
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let counts = rematch
+        .await
+        .unwrap()
+        .expect("the re-match should have been retried");
+    assert_eq!(counts.fixed, 2);
+    let fixed = store
+        .list_findings(FindingFilter::default())
+        .await
+        .unwrap()
+        .iter()
+        .filter(|f| f.fixed_at == Some(T0.plus_secs(60)))
+        .count();
+    assert_eq!(fixed, 2);
+}
