@@ -105,6 +105,10 @@ pub struct InventoryAck {
     pub snapshot_id: i64,
     /// True when this key was already applied (nothing changed now).
     pub duplicate: bool,
+    /// True when the report equals the asset's current inventory: no snapshot is stored
+    /// (`snapshot_id` is the current one), only the asset's `last_seen` moves.
+    #[serde(default)]
+    pub unchanged: bool,
     pub added: u64,
     pub removed: u64,
     pub findings_opened: u64,

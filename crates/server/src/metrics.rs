@@ -40,6 +40,7 @@ pub struct Metrics {
     pub requests: Family<RouteLabels, Counter>,
     pub latency: Family<RouteOnly, Histogram>,
     pub inventory_reports: Counter,
+    pub inventory_unchanged: Counter,
     pub heartbeats: Counter,
     pub findings_opened: Counter,
     pub findings_fixed: Counter,
@@ -59,6 +60,7 @@ impl Default for Metrics {
         let c = Counter::default;
         let (inventory_reports, heartbeats, findings_opened, findings_fixed, stale_retries) =
             (c(), c(), c(), c(), c());
+        let inventory_unchanged = c();
         registry.register(
             "http_requests",
             "HTTP requests by route and status",
@@ -73,6 +75,11 @@ impl Default for Metrics {
             "inventory_reports",
             "Inventory reports applied",
             inventory_reports.clone(),
+        );
+        registry.register(
+            "inventory_unchanged",
+            "Inventory reports equal to the current inventory (nothing stored)",
+            inventory_unchanged.clone(),
         );
         registry.register("heartbeats", "Agent heartbeats", heartbeats.clone());
         registry.register(
@@ -102,6 +109,7 @@ impl Default for Metrics {
             requests,
             latency,
             inventory_reports,
+            inventory_unchanged,
             heartbeats,
             findings_opened,
             findings_fixed,

@@ -182,6 +182,28 @@ pub async fn ingest(
         let (added, removed) = diff(&mut cur.packages, &mut packages);
         m.phase("diff", &mut clock);
         let now = Ts::now();
+        if let (true, true, Some(snapshot_id)) =
+            (added.is_empty(), removed.is_empty(), cur.snapshot_id)
+        {
+            // The same report again (a re-delivery), or the periodic report of a host
+            // that did not change: storing the latter would add a snapshot row and an
+            // audit record per agent per interval and tell nothing new (findings are kept
+            // current by feed re-matches). The asset was seen.
+            let duplicate = cur.idempotency_key.as_deref() == Some(&report.idempotency_key);
+            if !duplicate {
+                st.store.heartbeat(asset, now).await?;
+                m.inventory_unchanged.inc();
+            }
+            return Ok(InventoryAck {
+                snapshot_id,
+                duplicate,
+                unchanged: !duplicate,
+                added: 0,
+                removed: 0,
+                findings_opened: 0,
+                findings_fixed: 0,
+            });
+        }
         let matcher = st.matcher();
         let want: Vec<_> = added
             .iter()
@@ -231,6 +253,7 @@ pub async fn ingest(
                 return Ok(InventoryAck {
                     snapshot_id,
                     duplicate: false,
+                    unchanged: false,
                     added: n_added,
                     removed: n_removed,
                     findings_opened: opened,
@@ -241,6 +264,7 @@ pub async fn ingest(
                 return Ok(InventoryAck {
                     snapshot_id,
                     duplicate: true,
+                    unchanged: false,
                     added: 0,
                     removed: 0,
                     findings_opened: 0,

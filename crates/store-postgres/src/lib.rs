@@ -1056,7 +1056,7 @@ impl Store for PgStore {
         // The current set is the current snapshot's stored list: one value to decode
         // instead of ~1,500 rows through the driver.
         let row = sqlx::query(
-            "SELECT a.current_snapshot, b.body FROM assets a \
+            "SELECT a.current_snapshot, s.idempotency_key, b.body FROM assets a \
              LEFT JOIN snapshots s ON s.id = a.current_snapshot \
              LEFT JOIN blobs b ON b.id = s.blob_id WHERE a.id = $1",
         )
@@ -1074,6 +1074,7 @@ impl Store for PgStore {
         };
         Ok(CurrentPackages {
             snapshot_id,
+            idempotency_key: get(&row, "idempotency_key")?,
             packages,
         })
     }

@@ -770,7 +770,7 @@ impl Store for SqliteStore {
         // decode instead of ~1,500 rows through the driver, which cost more than the rest
         // of a report.
         let row = sqlx::query(
-            "SELECT a.current_snapshot, typeof(b.body) AS kind, b.body FROM assets a \
+            "SELECT a.current_snapshot, s.idempotency_key, typeof(b.body) AS kind, b.body FROM assets a \
              LEFT JOIN snapshots s ON s.id = a.current_snapshot \
              LEFT JOIN blobs b ON b.id = s.blob_id WHERE a.id = $1",
         )
@@ -788,6 +788,7 @@ impl Store for SqliteStore {
         };
         Ok(CurrentPackages {
             snapshot_id,
+            idempotency_key: get(&row, "idempotency_key")?,
             packages,
         })
     }

@@ -873,6 +873,7 @@ pub async fn inventory_first_snapshot(store: Arc<dyn Store>) {
     };
     let cur = store.current_packages(a.id).await.unwrap();
     assert_eq!(cur.snapshot_id, Some(snapshot_id));
+    assert_eq!(cur.idempotency_key.as_deref(), Some("r1"));
     assert_eq!(sorted(cur.packages), sorted(pk.clone()));
     let got = store.get_asset(a.id).await.unwrap().unwrap();
     assert_eq!(got.current_snapshot, Some(snapshot_id));

@@ -375,6 +375,8 @@ pub struct AssetPackage {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CurrentPackages {
     pub snapshot_id: Option<i64>,
+    /// The idempotency key of the report that made the current snapshot.
+    pub idempotency_key: Option<String>,
     pub packages: Vec<PackageRow>,
 }
 

@@ -400,6 +400,7 @@ fn inventory_inner(f: &Fake, h: &HeaderMap, body: &[u8]) -> Response {
         InventoryAck {
             snapshot_id: snap,
             duplicate: true,
+            unchanged: false,
             added: 0,
             removed: 0,
             findings_opened: 0,
@@ -430,6 +431,7 @@ fn inventory_inner(f: &Fake, h: &HeaderMap, body: &[u8]) -> Response {
         InventoryAck {
             snapshot_id: snap,
             duplicate: false,
+            unchanged: false,
             added: report.packages.len() as u64,
             removed: 0,
             findings_opened: 0,

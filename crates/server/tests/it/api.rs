@@ -106,6 +106,7 @@ async fn agent_lifecycle_on_every_backend() {
         );
         let (s, ack2) = srv.post("/api/v1/agent/inventory", &agent, r2).await;
         assert_eq!(s, 200, "{ack2}");
+        assert_eq!(ack2["unchanged"], false);
         assert_eq!(
             (ack2["added"].as_u64(), ack2["removed"].as_u64()),
             (Some(2), Some(2)),
@@ -127,6 +128,41 @@ async fn agent_lifecycle_on_every_backend() {
         let fixed: Vec<_> = all.iter().filter(|x| x["state"] == "fixed").collect();
         assert_eq!(fixed.len(), 2, "{f}");
         assert!(fixed.iter().all(|x| x["fixed_at"].is_string()));
+
+        // The same inventory again under a new key (the agent's periodic report of a host
+        // that did not change): acknowledged with the current snapshot, nothing stored,
+        // no audit record, the asset seen.
+        let (_, before) = srv.get(&format!("/api/v1/assets/{asset}"), &admin).await;
+        let (_, audit_before) = srv.get("/api/v1/audit/verify", &admin).await;
+        // Times are in milliseconds: make "later" visible.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let r3 = report(
+            "k3",
+            &[
+                ("npm", "left-pad", "1.0.0"),
+                ("PyPI", "Django", "4.2.1"),
+                ("crates.io", "demo-crate", "1.1.0"),
+            ],
+        );
+        let (s, ack3) = srv.post("/api/v1/agent/inventory", &agent, r3).await;
+        assert_eq!(s, 200, "{ack3}");
+        assert_eq!(ack3["unchanged"], true, "{ack3}");
+        assert_eq!(ack3["snapshot_id"], ack2["snapshot_id"]);
+        assert_eq!(
+            (ack3["added"].as_u64(), ack3["removed"].as_u64()),
+            (Some(0), Some(0))
+        );
+        let (_, after) = srv.get(&format!("/api/v1/assets/{asset}"), &admin).await;
+        assert_eq!(after["current_snapshot"], ack2["snapshot_id"]);
+        assert!(
+            after["last_seen"].is_string() && after["last_seen"] != before["last_seen"],
+            "{before} -> {after}"
+        );
+        let (_, audit_after) = srv.get("/api/v1/audit/verify", &admin).await;
+        assert_eq!(
+            audit_after["records"], audit_before["records"],
+            "{audit_after}"
+        );
 
         // History and diff.
         let (_, snaps) = srv
