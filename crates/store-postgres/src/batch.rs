@@ -5,8 +5,9 @@
 //! each. A few tasks per store (lanes, by asset) instead each apply every report waiting
 //! at that moment in a single transaction (each with its own outcome), appends their
 //! audit records in order at the end in one statement, and commits once: the head row
-//! is held briefly and the flush is shared. Under light load a batch is one report. Callers are
-//! answered only after the commit; a caller that goes away does not cancel the batch.
+//! is held briefly and the flush is shared. Under light load a batch is one report.
+//! Callers are answered only after the commit; a caller that goes away does not cancel
+//! the batch.
 //!
 //! Reports are applied in ascending asset order, so batches of different replicas take
 //! asset locks in one order; the audit head is still locked last. If the batch

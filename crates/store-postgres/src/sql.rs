@@ -33,9 +33,8 @@ pub(crate) const JOB_BY_ID: &str = "SELECT id, asset_id, kind, payload, state, c
 pub(crate) const JOB_BY_ID_FOR_UPDATE: &str = "SELECT id, asset_id, kind, payload, state, \
      created_at, attempts, lease_until, finished_at, result FROM jobs WHERE id = $1 FOR UPDATE";
 
-/// Insert the record and move the head in one round trip (the head row is already
-/// locked by the caller's `SELECT … FOR UPDATE`).
-/// Records (`$3`… parallel arrays, in order) and the head's new `seq` and `hash`.
+/// Insert records (`$3`… parallel arrays, in order) and move the head to `$1`/`$2` in
+/// one round trip (the head row is already locked by the caller's `SELECT … FOR UPDATE`).
 pub(crate) const APPEND_AUDIT: &str = "WITH head AS (UPDATE audit_head SET seq = $1, hash = $2 \
      WHERE id = 1) INSERT INTO audit_log (seq, at, principal, role, action, target, before, \
      after, prev_hash, hash) SELECT * FROM UNNEST($3::bigint[], $4::bigint[], $5::text[], \
