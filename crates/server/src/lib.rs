@@ -21,7 +21,10 @@ use std::sync::{Arc, RwLock};
 
 use axum::extract::DefaultBodyLimit;
 use patchpilot_api::{AuditVerifyResponse, ReloadResponse};
-use patchpilot_store::{Actor, FeedState, FindingChanges, NewToken, Role, Store, TokenHash, Ts};
+use patchpilot_store::{
+    Actor, ChangeCounts, FeedState, FindingChanges, NewToken, PackageName, Role, Store, TokenHash,
+    Ts,
+};
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -45,6 +48,9 @@ pub struct Config {
     pub job_lease_secs: i64,
     /// How often a long poll re-checks the database when no notice arrives.
     pub job_poll_ms: u64,
+    /// Assets re-matched at a time after an advisory database change: what a re-match
+    /// holds at once (packages, findings, changes) is bounded by a page, not by the fleet.
+    pub rematch_page_assets: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -62,6 +68,7 @@ impl std::fmt::Debug for Config {
                 "bootstrap_token",
                 &self.bootstrap_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("rematch_page_assets", &self.rematch_page_assets)
             .finish()
     }
 }
@@ -91,6 +98,7 @@ impl Config {
             bootstrap_token: None,
             job_lease_secs: 300,
             job_poll_ms: 2_000,
+            rematch_page_assets: 500,
         }
     }
 }
@@ -306,6 +314,13 @@ pub async fn reload_feeds(st: &AppState, actor: &Actor) -> Result<ReloadResponse
 
 /// Apply the difference between `old` and `new` to the fleet's findings and make `new`
 /// current. `old = None` re-matches every package the new index knows.
+///
+/// The fleet is re-matched a page of assets at a time ([`Config::rematch_page_assets`]):
+/// read that page's packages and live findings on the changed names, match, reconcile,
+/// write, drop. Findings belong to one asset, so a page's changes depend on that page
+/// alone, and memory is bounded by a page whatever the size of the fleet. Each page that
+/// changes something is one transaction with its own audit record (`findings.apply`,
+/// naming the database and the page's assets), as every store write is.
 pub async fn rematch(
     st: &AppState,
     old: Option<&Matcher>,
@@ -321,39 +336,12 @@ pub async fn rematch(
     };
     if out.changed {
         let keys: Vec<_> = new.changed_keys(old).into_iter().collect();
+        out.packages_rematched = keys.len() as u64;
         let now = Ts::now();
-        // Each `packages_named` call reads every asset's current list once, so chunks are
-        // large: a feed update names a few hundred keys (one pass), a first start with a
-        // new database every name the index knows (a few passes).
-        for chunk in keys.chunks(5_000) {
-            let pkgs = st.store.packages_named(chunk).await?;
-            let have = st.store.findings_on(chunk).await?;
-            out.packages_rematched += chunk.len() as u64;
-            let want: Vec<_> = pkgs
-                .iter()
-                .flat_map(|ap| new.findings_for(ap.asset_id, &ap.package, now))
-                .collect();
-            let rec = reconcile(want, &have);
-            if rec.open.is_empty() && rec.fix.is_empty() && rec.update.is_empty() {
-                continue;
-            }
-            let counts = st
-                .store
-                .apply_finding_changes(
-                    FindingChanges {
-                        open: rec.open,
-                        fix: rec.fix,
-                        update: rec.update,
-                        now,
-                        cause: format!("advisory database {}", new.digest()),
-                    },
-                    actor,
-                )
-                .await?;
-            out.findings_opened += counts.opened;
-            out.findings_fixed += counts.fixed;
-            out.findings_updated += counts.updated;
-        }
+        let counts = rematch_fleet(st, &new, &keys, now, actor).await?;
+        out.findings_opened = counts.opened;
+        out.findings_fixed = counts.fixed;
+        out.findings_updated = counts.updated;
         st.store
             .set_feed_state(
                 FeedState {
@@ -371,6 +359,77 @@ pub async fn rematch(
     }
     st.set_matcher(new);
     Ok(out)
+}
+
+/// Re-match `keys` on every asset, a page of assets at a time; the summed counts.
+async fn rematch_fleet(
+    st: &AppState,
+    new: &Matcher,
+    keys: &[PackageName],
+    now: Ts,
+    actor: &Actor,
+) -> Result<ChangeCounts, ApiError> {
+    let mut total = ChangeCounts::default();
+    if keys.is_empty() {
+        return Ok(total);
+    }
+    let page_size = st.config.rematch_page_assets.max(1);
+    let mut after = 0i64;
+    // Until a page comes back empty, so assets created meanwhile are included.
+    loop {
+        let page = st.store.list_assets(after, page_size).await?;
+        let Some(last) = page.last().map(|a| a.id) else {
+            return Ok(total);
+        };
+        drop(page);
+        // Chunks of keys bound the name sets and the SQL lists: a feed update names a few
+        // hundred keys (one chunk), a first start with a new database every name the
+        // index knows (a chunk or a few).
+        for chunk in keys.chunks(5_000) {
+            let c = rematch_page(st, new, chunk, after + 1..last + 1, now, actor).await?;
+            total.opened += c.opened;
+            total.fixed += c.fixed;
+            total.updated += c.updated;
+        }
+        after = last;
+    }
+}
+
+/// Re-match `keys` on the assets whose id is in `assets` against `new` and write the
+/// difference (one transaction and one audit record, or nothing when nothing changed).
+async fn rematch_page(
+    st: &AppState,
+    new: &Matcher,
+    keys: &[PackageName],
+    assets: std::ops::Range<i64>,
+    now: Ts,
+    actor: &Actor,
+) -> Result<ChangeCounts, ApiError> {
+    let pkgs = st.store.packages_named(keys, assets.clone()).await?;
+    let have = st.store.findings_on(keys, assets.clone()).await?;
+    let want: Vec<_> = pkgs
+        .iter()
+        .flat_map(|ap| new.findings_for(ap.asset_id, &ap.package, now))
+        .collect();
+    drop(pkgs);
+    let rec = reconcile(want, &have);
+    drop(have);
+    if rec.open.is_empty() && rec.fix.is_empty() && rec.update.is_empty() {
+        return Ok(ChangeCounts::default());
+    }
+    let changes = FindingChanges {
+        open: rec.open,
+        fix: rec.fix,
+        update: rec.update,
+        now,
+        cause: format!(
+            "advisory database {}, assets {} to {}",
+            new.digest(),
+            assets.start,
+            assets.end - 1
+        ),
+    };
+    Ok(st.store.apply_finding_changes(changes, actor).await?)
 }
 
 /// Keep this replica's advisory index in step with the others: when any process announces

@@ -34,6 +34,7 @@ use patchpilot_store::codec;
 use patchpilot_store::*;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::Row;
+use std::ops::Range;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -1152,25 +1153,31 @@ impl Store for PgStore {
         rows.iter().map(finding_row).collect()
     }
 
-    async fn packages_named(&self, keys: &[PackageName]) -> Result<Vec<AssetPackage>> {
-        if keys.is_empty() {
+    async fn packages_named(
+        &self,
+        keys: &[PackageName],
+        assets: Range<i64>,
+    ) -> Result<Vec<AssetPackage>> {
+        if keys.is_empty() || assets.is_empty() {
             return Ok(Vec::new());
         }
-        // Run only after a feed update: read every asset's current list (the current set
-        // is the current snapshot's list; there are no per-package rows to maintain on
-        // each report) and keep the rows filed under one of the keys, decoding off the
-        // async workers a page of assets at a time.
+        // Run only after a feed update: read the current list of every asset in the range
+        // (the current set is the current snapshot's list; there are no per-package rows
+        // to maintain on each report) and keep the rows filed under one of the keys,
+        // decoding off the async workers a few hundred assets at a time.
         let want = std::sync::Arc::new(codec::NameSet::new(keys));
         const PAGE: i64 = 256;
         let mut out = Vec::new();
-        let mut after = 0i64;
+        let mut after = assets.start.saturating_sub(1);
         loop {
             let rows: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT a.id, b.body FROM assets a \
                  JOIN snapshots s ON s.id = a.current_snapshot \
-                 JOIN blobs b ON b.id = s.blob_id WHERE a.id > $1 ORDER BY a.id LIMIT $2",
+                 JOIN blobs b ON b.id = s.blob_id WHERE a.id > $1 AND a.id < $2 \
+                 ORDER BY a.id LIMIT $3",
             )
             .bind(after)
+            .bind(assets.end)
             .bind(PAGE)
             .fetch_all(&self.pool)
             .await
@@ -1197,8 +1204,8 @@ impl Store for PgStore {
         Ok(out)
     }
 
-    async fn findings_on(&self, keys: &[PackageName]) -> Result<Vec<Finding>> {
-        if keys.is_empty() {
+    async fn findings_on(&self, keys: &[PackageName], assets: Range<i64>) -> Result<Vec<Finding>> {
+        if keys.is_empty() || assets.is_empty() {
             return Ok(Vec::new());
         }
         let (ecos, names) = key_arrays(keys);
@@ -1212,12 +1219,15 @@ impl Store for PgStore {
         let rows = sqlx::query(&format!(
             "SELECT {FINDING_COLS} FROM findings WHERE state <> 'fixed' AND ((ecosystem, match_name) \
              IN (SELECT * FROM UNNEST($1::text[], $2::text[])) OR (source_name <> name AND \
-             (ecosystem, source_name) IN (SELECT * FROM UNNEST($3::text[], $4::text[])))) ORDER BY id"
+             (ecosystem, source_name) IN (SELECT * FROM UNNEST($3::text[], $4::text[])))) \
+             AND asset_id >= $5 AND asset_id < $6 ORDER BY id"
         ))
         .bind(&ecos)
         .bind(&names)
         .bind(&src_ecos)
         .bind(&src_names)
+        .bind(assets.start)
+        .bind(assets.end)
         .fetch_all(&self.pool)
         .await
         .map_err(db)?;

@@ -42,6 +42,7 @@ use sqlx::sqlite::{
     SqliteRow, SqliteSynchronous,
 };
 use sqlx::Row;
+use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -868,24 +869,30 @@ impl Store for SqliteStore {
         rows.iter().map(finding_row).collect()
     }
 
-    async fn packages_named(&self, keys: &[PackageName]) -> Result<Vec<AssetPackage>> {
-        if keys.is_empty() {
+    async fn packages_named(
+        &self,
+        keys: &[PackageName],
+        assets: Range<i64>,
+    ) -> Result<Vec<AssetPackage>> {
+        if keys.is_empty() || assets.is_empty() {
             return Ok(Vec::new());
         }
-        // Run only after a feed update: read every asset's current list and keep the rows
-        // filed under one of the keys. Lists are inflated and decoded off the async
-        // workers, a page of assets at a time.
+        // Run only after a feed update: read the current list of every asset in the range
+        // and keep the rows filed under one of the keys. Lists are inflated and decoded off
+        // the async workers, a few hundred assets at a time.
         let want = std::sync::Arc::new(codec::NameSet::new(keys));
         const PAGE: i64 = 256;
         let mut out = Vec::new();
-        let mut after = 0i64;
+        let mut after = assets.start.saturating_sub(1);
         loop {
             let rows = sqlx::query(
                 "SELECT a.id, typeof(b.body) AS kind, b.body FROM assets a \
                  JOIN snapshots s ON s.id = a.current_snapshot \
-                 JOIN blobs b ON b.id = s.blob_id WHERE a.id > $1 ORDER BY a.id LIMIT $2",
+                 JOIN blobs b ON b.id = s.blob_id WHERE a.id > $1 AND a.id < $2 \
+                 ORDER BY a.id LIMIT $3",
             )
             .bind(after)
+            .bind(assets.end)
             .bind(PAGE)
             .fetch_all(&self.read)
             .await
@@ -913,34 +920,46 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    async fn findings_on(&self, keys: &[PackageName]) -> Result<Vec<Finding>> {
+    async fn findings_on(&self, keys: &[PackageName], assets: Range<i64>) -> Result<Vec<Finding>> {
         let mut out = Vec::new();
+        if assets.is_empty() {
+            return Ok(out);
+        }
         let mut c = self.read.acquire().await.map_err(db)?;
+        // Driven by the asset range (`findings_live` leads with asset_id). Left to itself
+        // SQLite takes `findings_live_by_name` and reads the whole fleet's findings on the
+        // names for every page, quadratic in the fleet (synthetic 10,000 assets x 60
+        // findings, pages of 500: every name 25 s that way, 2.3 s this way; three names
+        // 1.2 s and 0.3 s).
         for (eco, names) in keys_by_ecosystem(keys) {
             for chunk in names.chunks(CHUNK_ROWS) {
                 let sql = format!(
-                    "SELECT {FINDING_COLS} FROM findings WHERE state <> 'fixed' \
-                     AND ecosystem = ? AND match_name IN ({})",
+                    "SELECT {FINDING_COLS} FROM findings INDEXED BY findings_live \
+                     WHERE state <> 'fixed' AND ecosystem = ? AND match_name IN ({}) \
+                     AND asset_id >= ? AND asset_id < ?",
                     placeholders(chunk.len())
                 );
                 let mut q = sqlx::query(&sql).bind(eco);
                 for n in chunk {
                     q = q.bind(*n);
                 }
+                q = q.bind(assets.start).bind(assets.end);
                 for r in q.fetch_all(&mut *c).await.map_err(db)? {
                     out.push(finding_row(&r)?);
                 }
                 if codec::MATCHED_BY_SOURCE_TOO.contains(&eco) {
                     // An RPM's finding may come from an advisory naming its source RPM.
                     let sql = format!(
-                        "SELECT {FINDING_COLS} FROM findings WHERE state <> 'fixed' \
-                         AND ecosystem = ? AND source_name IN ({}) AND source_name <> name",
+                        "SELECT {FINDING_COLS} FROM findings INDEXED BY findings_live \
+                         WHERE state <> 'fixed' AND ecosystem = ? AND source_name IN ({}) \
+                         AND source_name <> name AND asset_id >= ? AND asset_id < ?",
                         placeholders(chunk.len())
                     );
                     let mut q = sqlx::query(&sql).bind(eco);
                     for n in chunk {
                         q = q.bind(*n);
                     }
+                    q = q.bind(assets.start).bind(assets.end);
                     for r in q.fetch_all(&mut *c).await.map_err(db)? {
                         out.push(finding_row(&r)?);
                     }

@@ -23,6 +23,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Every asset id: `packages_named` and `findings_on` over the whole fleet.
+const EVERY_ASSET: std::ops::Range<i64> = 0..i64::MAX;
+
 /// Generate one `#[tokio::test]` per conformance case, in a module `suite`.
 ///
 /// `$fixture` names an `async fn(case: &str) -> Option<(Arc<dyn Store>, G)>` in the
@@ -1611,7 +1614,7 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
         name: n.into(),
     };
     let got = store
-        .packages_named(&[key("Debian", "openssl")])
+        .packages_named(&[key("Debian", "openssl")], EVERY_ASSET)
         .await
         .unwrap();
     let mut want = vec![
@@ -1635,11 +1638,15 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
     assert_eq!(norm(got), norm(want.clone()));
     // The binary name is not a match name when a source package is known.
     assert!(store
-        .packages_named(&[key("Debian", "libssl3")])
+        .packages_named(&[key("Debian", "libssl3")], EVERY_ASSET)
         .await
         .unwrap()
         .is_empty());
-    assert!(store.packages_named(&[]).await.unwrap().is_empty());
+    assert!(store
+        .packages_named(&[], EVERY_ASSET)
+        .await
+        .unwrap()
+        .is_empty());
     // Keys are the advisory index's: PEP 503-normalized for PyPI, and an npm package's
     // `source_name` (were one given) is not its match name. Regression: rows used to be
     // filed under the raw name, so a feed re-match never found `Django` by `django`.
@@ -1662,7 +1669,10 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let got = store
-        .packages_named(&[key("PyPI", "django-rest-framework"), key("npm", "lodash")])
+        .packages_named(
+            &[key("PyPI", "django-rest-framework"), key("npm", "lodash")],
+            EVERY_ASSET,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1691,7 +1701,7 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let on = store
-        .findings_on(&[key("PyPI", "django-rest-framework")])
+        .findings_on(&[key("PyPI", "django-rest-framework")], EVERY_ASSET)
         .await
         .unwrap();
     assert_eq!(
@@ -1701,12 +1711,15 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
         vec!["PYSEC-1"]
     );
     let got = store
-        .packages_named(&[
-            key("Debian", "openssl"),
-            key("npm", "openssl"),
-            key("Debian", "curl"),
-            key("Debian", "openssl"),
-        ])
+        .packages_named(
+            &[
+                key("Debian", "openssl"),
+                key("npm", "openssl"),
+                key("Debian", "curl"),
+                key("Debian", "openssl"),
+            ],
+            EVERY_ASSET,
+        )
         .await
         .unwrap();
     want.push(AssetPackage {
@@ -1742,7 +1755,7 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let on = store
-        .findings_on(&[key("Debian", "openssl")])
+        .findings_on(&[key("Debian", "openssl")], EVERY_ASSET)
         .await
         .unwrap();
     assert_eq!(on.len(), 2);
@@ -1761,12 +1774,129 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let on = store
-        .findings_on(&[key("Debian", "openssl"), key("npm", "openssl")])
+        .findings_on(
+            &[key("Debian", "openssl"), key("npm", "openssl")],
+            EVERY_ASSET,
+        )
         .await
         .unwrap();
     assert_eq!(on.len(), 2, "fixed findings are not returned");
     assert!(on.iter().all(|f| f.id != fixed_id));
-    assert!(store.findings_on(&[]).await.unwrap().is_empty());
+    assert!(store
+        .findings_on(&[], EVERY_ASSET)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Paged by asset id, as the server re-matches: an asset with no inventory between
+    // the others, pages of one asset, of two, and pages that hold no asset at all.
+    let d = asset(&*store, "pn-d").await;
+    let e = asset(&*store, "pn-e").await;
+    store
+        .apply_inventory(change(e.id, "e1", None, &[], &vb, T0), &admin())
+        .await
+        .unwrap();
+    store
+        .apply_finding_changes(
+            FindingChanges {
+                open: vec![new_finding(e.id, &curl, "DSA-2", T0)],
+                now: T0,
+                cause: "t".into(),
+                ..Default::default()
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    let keys = [
+        key("Debian", "openssl"),
+        key("npm", "openssl"),
+        key("Debian", "curl"),
+        key("PyPI", "django-rest-framework"),
+        key("npm", "lodash"),
+    ];
+    let ids = [a.id, b.id, c.id, d.id, e.id];
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "asset ids ascend");
+    for bounds in [
+        ids.iter().map(|i| i + 1).collect::<Vec<_>>(),
+        vec![b.id, d.id],
+        vec![0, c.id, c.id, i64::MAX - 1],
+    ] {
+        assert_pages_partition(&*store, &keys, &bounds).await;
+    }
+    // One asset's page holds that asset's rows and only them.
+    let on_e = store.findings_on(&keys, e.id..e.id + 1).await.unwrap();
+    assert_eq!(
+        on_e.iter()
+            .map(|f| (f.asset_id, f.advisory_id.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(e.id, "DSA-2")]
+    );
+    let pk_e = store.packages_named(&keys, e.id..e.id + 1).await.unwrap();
+    assert_eq!(
+        norm(pk_e),
+        norm(vec![
+            AssetPackage {
+                asset_id: e.id,
+                package: curl.clone()
+            },
+            AssetPackage {
+                asset_id: e.id,
+                package: libssl.clone()
+            },
+        ])
+    );
+    assert!(store
+        .packages_named(&keys, d.id..d.id + 1)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .findings_on(&keys, c.id..c.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// Page the fleet at `bounds` (pages `[0, b0)`, `[b0, b1)`, … `[bn, MAX)`) and check that
+/// `packages_named` and `findings_on` return, for each page, exactly the rows of the
+/// unpaged answer whose asset is in the page — so the pages together are the unpaged
+/// answer — and that the unpaged answer spans more than one page.
+async fn assert_pages_partition(store: &dyn Store, keys: &[PackageName], bounds: &[i64]) {
+    let all_pkgs = store.packages_named(keys, EVERY_ASSET).await.unwrap();
+    let all_on = store.findings_on(keys, EVERY_ASSET).await.unwrap();
+    let mut edges = vec![EVERY_ASSET.start];
+    edges.extend_from_slice(bounds);
+    edges.push(EVERY_ASSET.end);
+    let (mut union_pkgs, mut union_on) = (Vec::new(), Vec::new());
+    let mut pages_with_rows = 0;
+    for w in edges.windows(2) {
+        let page = w[0]..w[1];
+        let pkgs = store.packages_named(keys, page.clone()).await.unwrap();
+        let on = store.findings_on(keys, page.clone()).await.unwrap();
+        let want_pkgs: Vec<_> = all_pkgs
+            .iter()
+            .filter(|p| page.contains(&p.asset_id))
+            .cloned()
+            .collect();
+        let want_on: Vec<_> = all_on
+            .iter()
+            .filter(|f| page.contains(&f.asset_id))
+            .cloned()
+            .collect();
+        assert_eq!(pkgs, want_pkgs, "packages_named on assets {page:?}");
+        assert_eq!(on, want_on, "findings_on on assets {page:?}");
+        pages_with_rows += usize::from(!pkgs.is_empty());
+        union_pkgs.extend(pkgs);
+        union_on.extend(on);
+    }
+    assert!(
+        pages_with_rows > 1 || bounds.is_empty(),
+        "pages at {bounds:?} should split the rows"
+    );
+    assert_eq!(union_pkgs, all_pkgs, "the pages' packages are the fleet's");
+    union_on.sort_by_key(|f| f.id);
+    assert_eq!(union_on, all_on, "the pages' findings are the fleet's");
 }
 
 pub async fn apply_finding_changes_counts(store: Arc<dyn Store>) {
@@ -2569,13 +2699,13 @@ pub async fn rpm_source_names_reach_binaries(store: Arc<dyn Store>) {
         name: name.into(),
     };
     let got = store
-        .packages_named(&[key("Red Hat", "python-lxml")])
+        .packages_named(&[key("Red Hat", "python-lxml")], EVERY_ASSET)
         .await
         .unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].package, lxml);
     let f = store
-        .findings_on(&[key("Red Hat", "python-lxml")])
+        .findings_on(&[key("Red Hat", "python-lxml")], EVERY_ASSET)
         .await
         .unwrap();
     assert_eq!(f.len(), 1, "{f:?}");
@@ -2583,22 +2713,43 @@ pub async fn rpm_source_names_reach_binaries(store: Arc<dyn Store>) {
     // By its own name too; a Debian source name is not an RPM's.
     assert_eq!(
         store
-            .packages_named(&[key("Red Hat", "python3-lxml")])
+            .packages_named(&[key("Red Hat", "python3-lxml")], EVERY_ASSET)
             .await
             .unwrap()
             .len(),
         1
     );
     assert!(store
-        .packages_named(&[key("Debian", "python-lxml")])
+        .packages_named(&[key("Debian", "python-lxml")], EVERY_ASSET)
         .await
         .unwrap()
         .is_empty());
     assert!(store
-        .findings_on(&[key("Debian", "python-lxml")])
+        .findings_on(&[key("Debian", "python-lxml")], EVERY_ASSET)
         .await
         .unwrap()
         .is_empty());
+    // The source-name lookup keeps to the page too.
+    let b = asset(&*store, "rhel-2").await;
+    let mut c = change(b.id, "k", None, &[], &[lxml.clone()], T0);
+    c.open = vec![new_finding(b.id, &lxml, "RHEL-CVE-2024-1", T0)];
+    store.apply_inventory(c, &admin()).await.unwrap();
+    let src = [key("Red Hat", "python-lxml")];
+    for (page, want) in [(a.id..b.id, a.id), (b.id..i64::MAX, b.id)] {
+        let got = store.packages_named(&src, page.clone()).await.unwrap();
+        assert_eq!(
+            got.iter().map(|p| p.asset_id).collect::<Vec<_>>(),
+            vec![want],
+            "{page:?}"
+        );
+        let f = store.findings_on(&src, page.clone()).await.unwrap();
+        assert_eq!(
+            f.iter().map(|f| f.asset_id).collect::<Vec<_>>(),
+            vec![want],
+            "{page:?}"
+        );
+    }
+    assert_pages_partition(&*store, &src, &[b.id]).await;
 }
 
 pub async fn unusual_text_round_trips_or_is_invalid(store: Arc<dyn Store>) {

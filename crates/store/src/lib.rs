@@ -21,6 +21,8 @@ mod model;
 
 pub use model::*;
 
+use std::ops::Range;
+
 use async_trait::async_trait;
 
 /// Why a storage call failed.
@@ -115,11 +117,18 @@ pub trait Store: Send + Sync + 'static {
     // ---------------------------------------------------------------- findings
 
     async fn list_findings(&self, filter: FindingFilter) -> Result<Vec<Finding>>;
-    /// Every current package, fleet-wide, of these (ecosystem, name) pairs, with the
-    /// asset it is on — the input of an incremental re-match after a feed update.
-    async fn packages_named(&self, keys: &[PackageName]) -> Result<Vec<AssetPackage>>;
-    /// Every non-fixed finding on these (ecosystem, name) pairs, fleet-wide.
-    async fn findings_on(&self, keys: &[PackageName]) -> Result<Vec<Finding>>;
+    /// Every current package of these (ecosystem, name) pairs on the assets whose id is in
+    /// `assets`, with the asset it is on, ordered by asset — the input of an incremental
+    /// re-match after a feed update. The caller pages through the fleet by asset id so
+    /// that what it holds at once is bounded by a page, not by the fleet.
+    async fn packages_named(
+        &self,
+        keys: &[PackageName],
+        assets: Range<i64>,
+    ) -> Result<Vec<AssetPackage>>;
+    /// Every non-fixed finding on these (ecosystem, name) pairs on the assets whose id is
+    /// in `assets` (the same page as [`Store::packages_named`]'s), ordered by id.
+    async fn findings_on(&self, keys: &[PackageName], assets: Range<i64>) -> Result<Vec<Finding>>;
     /// Apply finding changes computed by a feed re-match, in one transaction, with one
     /// audit record summarizing them.
     async fn apply_finding_changes(

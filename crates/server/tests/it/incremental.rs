@@ -60,6 +60,10 @@ fn lockfile_packages(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Assets a page in the incremental server's re-match (the shared Cargo.locks are a few
+/// dozen assets).
+const PAGE: u32 = 3;
+
 #[tokio::test]
 async fn incremental_equals_full_rematch() {
     let Some(data) = patchpilot_testdata::shared_data("incremental_equals_full_rematch") else {
@@ -153,7 +157,11 @@ async fn incremental_equals_full_rematch() {
         // Incremental: database A, round 1, round 2, then database B and a reload.
         let data_dir = tempfile::tempdir().unwrap();
         install_db(a_dir.path(), data_dir.path());
-        let inc = TestServer::start(&backend, Some(data_dir.path())).await;
+        // A few assets a page, so the reload's re-match runs over several pages.
+        let inc = TestServer::start_with(&backend, Some(data_dir.path()), |c| {
+            c.rematch_page_assets = PAGE
+        })
+        .await;
         let mut agents = Vec::new();
         for (name, pkgs) in &round1 {
             let (_, agent) = inc.enroll(name).await;
@@ -171,6 +179,7 @@ async fn incremental_equals_full_rematch() {
             "database A should flag {victim}"
         );
         install_db(b_dir.path(), data_dir.path());
+        let audit_before = inc.audit_len().await;
         let (s, reload) = inc
             .post("/api/v1/feeds/reload", &inc.admin.clone(), json!(null))
             .await;
@@ -185,6 +194,44 @@ async fn incremental_equals_full_rematch() {
         assert!(
             rematched > 0 && rematched < all_keys,
             "re-matched {rematched} of {all_keys} package names: not incremental"
+        );
+        // The reload's audit records: one `findings.apply` per page that changed (each in
+        // the transaction of its change, naming its assets), then the feed state.
+        let (_, recs) = inc
+            .get("/api/v1/audit?limit=10000", &inc.admin.clone())
+            .await;
+        let recs = &recs.as_array().unwrap()[audit_before..];
+        let (last, applied) = recs.split_last().unwrap();
+        assert_eq!(last["action"], "feed.state", "{last}");
+        assert!(
+            applied.iter().all(|r| r["action"] == "findings.apply"),
+            "{applied:?}"
+        );
+        let pages = round1.len().div_ceil(PAGE as usize);
+        assert!(
+            applied.len() > 1 && applied.len() <= pages,
+            "{}: {} findings.apply records for {pages} pages",
+            backend.name(),
+            applied.len()
+        );
+        let mut causes = BTreeSet::new();
+        let mut sums = [0u64; 3];
+        for r in applied {
+            let after: Value = serde_json::from_str(r["after"].as_str().unwrap()).unwrap();
+            let cause = after["cause"].as_str().unwrap().to_string();
+            assert!(cause.contains(", assets "), "{cause}");
+            causes.insert(cause);
+            for (sum, k) in sums.iter_mut().zip(["opened", "fixed", "updated"]) {
+                *sum += after[k].as_u64().unwrap();
+            }
+        }
+        assert_eq!(causes.len(), applied.len(), "one record per page");
+        assert_eq!(
+            sums.to_vec(),
+            ["findings_opened", "findings_fixed", "findings_updated"]
+                .map(|k| reload[k].as_u64().unwrap())
+                .to_vec(),
+            "the pages' records add up to the reload's counts"
         );
         let got = findings(&inc).await;
         assert!(
@@ -216,7 +263,7 @@ async fn incremental_equals_full_rematch() {
             "{}: incremental differs from full: missing {missing:?}, extra {extra:?}",
             backend.name()
         );
-        eprintln!("{}: {} findings agree; {rematched} of {all_keys} package names re-matched after the feed update", backend.name(), got.len());
+        eprintln!("{}: {} findings agree; {rematched} of {all_keys} package names re-matched after the feed update, {} of {pages} pages changed", backend.name(), got.len(), applied.len());
         inc.stop().await;
         full.stop().await;
     }

@@ -82,6 +82,15 @@ impl TestServer {
     /// Start a server on `backend` with the advisory database in `data_dir` (or an
     /// empty one).
     pub async fn start(backend: &Backend, data_dir: Option<&Path>) -> TestServer {
+        TestServer::start_with(backend, data_dir, |_| {}).await
+    }
+
+    /// [`TestServer::start`] with the test's changes to the configuration.
+    pub async fn start_with(
+        backend: &Backend,
+        data_dir: Option<&Path>,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let tmp = tempfile::tempdir().unwrap();
         let data_dir = data_dir
             .map(Path::to_path_buf)
@@ -104,6 +113,7 @@ impl TestServer {
                 Some(url)
             }
         };
+        configure(&mut config);
         let running = patchpilot_server::start(config)
             .await
             .expect("server starts");
