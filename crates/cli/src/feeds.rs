@@ -56,7 +56,8 @@ fn sniff(path: &Path) -> Option<Kind> {
     match patchpilot_distro::detect(head, &name)? {
         f @ (patchpilot_distro::Format::DebianTracker
         | patchpilot_distro::Format::AlpineSecDb
-        | patchpilot_distro::Format::RedHatSecurityData) => Some(Kind::Distro(f)),
+        | patchpilot_distro::Format::RedHatSecurityData
+        | patchpilot_distro::Format::RedHatCsafVex) => Some(Kind::Distro(f)),
         _ => None,
     }
 }

@@ -15,6 +15,10 @@
 //!   (`https://access.redhat.com/hydra/rest/securitydata/cve/CVE-….json`; see `redhat.rs`
 //!   for the CPE → release rules, EUS/AUS streams and `package_state`). The API's CVE
 //!   *list* names no products and is refused with an error saying so.
+//! - [`Format::RedHatCsafVex`], one CVE's CSAF 2.0 VEX document, Red Hat's current feed
+//!   (`https://security.access.redhat.com/data/csaf/v2/vex/<year>/cve-….json`; see
+//!   `csaf.rs`). It is read into the same facts as the Security Data API and built into
+//!   the advisory by the same code, so a CVE gives the same advisory from either feed.
 //! - [`Format::Osv`], distro feeds already published as OSV (AlmaLinux, Ubuntu, Rocky):
 //!   one record per file, passed through [`patchpilot_osv::parse_json`]. Their ecosystem
 //!   suffixes are kept as published (`Ubuntu:22.04:LTS`, `Ubuntu:Pro:18.04:LTS`); the
@@ -39,6 +43,7 @@
 //!   deterministic.
 
 mod alpine;
+mod csaf;
 mod debian;
 mod redhat;
 
@@ -59,6 +64,9 @@ pub enum Format {
     /// Red Hat Security Data API, one CVE (`{name, threat_severity, affected_release,
     /// package_state, ...}`).
     RedHatSecurityData,
+    /// Red Hat CSAF 2.0 VEX, one CVE (`{document: {csaf_version: "2.0", category:
+    /// "csaf_vex"}, product_tree, vulnerabilities}`).
+    RedHatCsafVex,
     /// One OSV record (JSON), e.g. an AlmaLinux `ALSA-…` advisory.
     Osv,
 }
@@ -69,6 +77,7 @@ impl std::fmt::Display for Format {
             Format::DebianTracker => "Debian security tracker JSON",
             Format::AlpineSecDb => "Alpine secdb",
             Format::RedHatSecurityData => "Red Hat security data JSON",
+            Format::RedHatCsafVex => "Red Hat CSAF VEX JSON",
             Format::Osv => "OSV JSON",
         })
     }
@@ -133,6 +142,12 @@ pub fn detect(bytes: &[u8], file_name: &str) -> Option<Format> {
         return Some(Format::RedHatSecurityData);
     }
     if trimmed.starts_with('{') {
+        // Any CSAF document (`csaf_version` is its one mandatory marker, `product_tree`
+        // comes first when keys are not sorted): `convert` says why one that is not a
+        // CSAF 2.0 VEX document is refused, rather than an OSV parse error.
+        if head.contains("\"csaf_version\"") || head.contains("\"product_tree\"") {
+            return Some(Format::RedHatCsafVex);
+        }
         let rh = head.contains("\"threat_severity\"")
             || head.contains("\"affected_release\"")
             || head.contains("\"package_state\"");
@@ -171,6 +186,7 @@ pub fn convert(
         Format::DebianTracker => debian::convert(bytes, source_name),
         Format::AlpineSecDb => alpine::convert(bytes, source_name),
         Format::RedHatSecurityData => redhat::convert(bytes, source_name),
+        Format::RedHatCsafVex => csaf::convert(bytes, source_name),
         Format::Osv => patchpilot_osv::parse_json(bytes)
             .map(|a| vec![a])
             .map_err(|e| syntax(source_name, format, e)),
@@ -313,6 +329,22 @@ mod tests {
                 "1.json",
                 Some(Format::RedHatSecurityData),
             ),
+            (
+                "{\"document\": {\"category\": \"csaf_vex\", \"csaf_version\": \"2.0\"}}",
+                "cve-2023-1.json",
+                Some(Format::RedHatCsafVex),
+            ),
+            // Keys in another order, and CSAF documents `convert` refuses with the reason.
+            (
+                "{\"product_tree\": {}, \"vulnerabilities\": [{\"cve\": \"CVE-2023-1\"}]}",
+                "x.json",
+                Some(Format::RedHatCsafVex),
+            ),
+            (
+                "{\"document\": {\"category\": \"csaf_security_advisory\", \"csaf_version\": \"2.0\"}}",
+                "rhsa-2023_1.json",
+                Some(Format::RedHatCsafVex),
+            ),
             ("[{\"id\": \"x\"}]", "1.json", None),
             ("{\"foo\": 1}", "x.json", None),
             ("", "x.json", None),
@@ -372,10 +404,18 @@ mod tests {
         assert_eq!(merged[1].affected.len(), 1);
     }
 
+    const ALL: [Format; 5] = [
+        Format::DebianTracker,
+        Format::AlpineSecDb,
+        Format::RedHatSecurityData,
+        Format::RedHatCsafVex,
+        Format::Osv,
+    ];
+
     proptest::proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
-            for f in [Format::DebianTracker, Format::AlpineSecDb, Format::RedHatSecurityData, Format::Osv] {
+            for f in ALL {
                 if let Err(e) = convert(f, &bytes, "x") {
                     proptest::prop_assert!(!e.to_string().contains('\n'));
                 }
@@ -385,7 +425,7 @@ mod tests {
 
         #[test]
         fn arbitrary_text_never_panics(text in "[{}\\[\\]:,\"a-z0-9 \\n-]{0,200}") {
-            for f in [Format::DebianTracker, Format::AlpineSecDb, Format::RedHatSecurityData, Format::Osv] {
+            for f in ALL {
                 let _ = convert(f, text.as_bytes(), "x");
             }
         }

@@ -43,6 +43,10 @@
 //! of its own, so the level stays Red Hat's (a vector alone, without `threat_severity`,
 //! keeps its CVSS level).
 //!
+//! Everything after parsing is shared with the CSAF VEX converter (`csaf.rs`): both read
+//! their document into [`CveFacts`] and build the advisory with [`advisory`], so the rules
+//! above hold for either feed and the same CVE gives the same advisory.
+//!
 //! The Security Data API's CVE *list* (`/cve.json` pages, entries with `CVE`,
 //! `affected_packages` and `resource_url`) names packages without products, so neither
 //! the release nor the stream can be known: it is refused with an error pointing at the
@@ -159,7 +163,7 @@ pub(crate) fn nevra(s: &str) -> Option<(&str, String)> {
 }
 
 /// An RPM package name: no white space, no `:` or `/` (module streams, Flatpaks, images).
-fn rpm_name(name: &str) -> bool {
+pub(crate) fn rpm_name(name: &str) -> bool {
     !name.is_empty()
         && !name
             .chars()
@@ -177,7 +181,7 @@ fn state_affected(fix_state: &str) -> Option<bool> {
 }
 
 /// Red Hat's impact rating as the word `database_specific.severity` is read with.
-fn threat_word(s: &str) -> Option<&'static str> {
+pub(crate) fn threat_word(s: &str) -> Option<&'static str> {
     Some(match s.trim().to_ascii_lowercase().as_str() {
         "low" => "LOW",
         "moderate" => "MODERATE",
@@ -185,6 +189,62 @@ fn threat_word(s: &str) -> Option<&'static str> {
         "critical" => "CRITICAL",
         _ => return None,
     })
+}
+
+/// One CVE as Red Hat states it, whichever feed it came from. The Security Data converter
+/// (here) and the CSAF VEX converter (`csaf.rs`) each reduce their document to these facts
+/// and build the advisory with [`advisory`], so the same facts give the same advisory from
+/// either feed.
+#[derive(Debug)]
+pub(crate) struct CveFacts {
+    /// The vulnerability id, already checked with [`looks_like_id`].
+    pub(crate) id: String,
+    /// Red Hat's impact rating (`Low` … `Critical`), any case.
+    pub(crate) threat_severity: Option<String>,
+    pub(crate) public_date: Option<String>,
+    /// One line naming the flaw (`libwebp: heap buffer overflow …`).
+    pub(crate) title: Option<String>,
+    /// Description paragraphs.
+    pub(crate) details: Vec<String>,
+    pub(crate) cwe: Option<String>,
+    pub(crate) cvss3_vector: Option<String>,
+    /// Shipped fixes, in document order.
+    pub(crate) fixes: Vec<FixFact>,
+    /// Unfixed states that mean affected (see [`state_affected`]), in document order.
+    pub(crate) states: Vec<StateFact>,
+    /// Advisory names as the feed gives them (`RHSA-2023:5184`); others are dropped.
+    pub(crate) errata: Vec<String>,
+    pub(crate) bugzilla_url: Option<String>,
+    /// The numbering authority rejected the id (see [`is_rejection`]).
+    pub(crate) rejected: bool,
+}
+
+/// A fixed source RPM build in one stream.
+#[derive(Debug)]
+pub(crate) struct FixFact {
+    /// The stream as [`cpe_release`] spells it.
+    pub(crate) release: String,
+    /// Source RPM name and version to match, as [`nevra`] gives them.
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) advisory: Option<String>,
+    pub(crate) product: Option<String>,
+}
+
+/// An affected, unfixed package in one stream.
+#[derive(Debug)]
+pub(crate) struct StateFact {
+    pub(crate) release: String,
+    pub(crate) name: String,
+    /// The state as Red Hat words it (`Affected`, `Will not fix`, …).
+    pub(crate) state: String,
+    pub(crate) product: Option<String>,
+}
+
+/// True for a description paragraph saying the CVE id was rejected.
+pub(crate) fn is_rejection(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with("This CVE ID has been rejected") || t.starts_with("** REJECT **")
 }
 
 /// One (package, release key) being built.
@@ -224,7 +284,63 @@ pub(crate) fn convert(bytes: &[u8], source_name: &str) -> Result<Vec<Advisory>, 
             format!("{id:?} is not a vulnerability id"),
         ));
     }
+    let fixes = cve
+        .affected_release
+        .iter()
+        .flatten()
+        .filter_map(|r| {
+            let release = r.cpe.as_deref().and_then(cpe_release)?;
+            let (name, version) = r.package.as_deref().and_then(nevra)?;
+            Some(FixFact {
+                release: release.to_string(),
+                name: name.to_string(),
+                version,
+                advisory: r.advisory.clone(),
+                product: r.product_name.clone(),
+            })
+        })
+        .collect();
+    let states = cve
+        .package_state
+        .iter()
+        .flatten()
+        .filter_map(|s| {
+            let name = s.package_name.trim();
+            let release = s.cpe.as_deref().and_then(cpe_release)?;
+            (rpm_name(name) && state_affected(&s.fix_state) == Some(true)).then(|| StateFact {
+                release: release.to_string(),
+                name: name.to_string(),
+                state: s.fix_state.trim().to_string(),
+                product: s.product_name.clone(),
+            })
+        })
+        .collect();
+    let details = cve.details.unwrap_or_default();
+    let facts = CveFacts {
+        id: id.to_string(),
+        threat_severity: cve.threat_severity,
+        public_date: cve.public_date,
+        title: cve.bugzilla.as_ref().and_then(|b| b.description.clone()),
+        rejected: details.iter().any(|d| is_rejection(d)),
+        details,
+        cwe: cve.cwe,
+        cvss3_vector: cve.cvss3.and_then(|c| c.cvss3_scoring_vector),
+        fixes,
+        states,
+        errata: cve
+            .affected_release
+            .iter()
+            .flatten()
+            .filter_map(|r| r.advisory.clone())
+            .collect(),
+        bugzilla_url: cve.bugzilla.and_then(|b| b.url),
+    };
+    Ok(advisory(facts, source_name).into_iter().collect())
+}
 
+/// The advisory for one CVE's facts, or `None` when no package of any stream is affected.
+/// `source_name` is recorded in `database_specific.source`.
+pub(crate) fn advisory(facts: CveFacts, source_name: &str) -> Option<Advisory> {
     // Keyed by (normalized name, release key): the rules are per stream, not per CPE
     // spelling (`cpe:/o:…:8` and `cpe:/a:…:8::appstream` are one stream).
     let mut entries: BTreeMap<(String, String), Entry> = BTreeMap::new();
@@ -234,48 +350,31 @@ pub(crate) fn convert(bytes: &[u8], source_name: &str) -> Result<Vec<Advisory>, 
             Ecosystem::RedHat.release_key(release).into_owned(),
         )
     };
-    for r in cve.affected_release.iter().flatten() {
-        let (Some(release), Some((name, version))) = (
-            r.cpe.as_deref().and_then(cpe_release),
-            r.package.as_deref().and_then(nevra),
-        ) else {
-            continue;
-        };
+    let new_entry = |name: &str, release: &str| Entry {
+        name: name.to_string(),
+        release: release.to_string(),
+        fix: None,
+        state: None,
+    };
+    for f in facts.fixes {
         let e = entries
-            .entry(key_of(name, release))
-            .or_insert_with(|| Entry {
-                name: name.to_string(),
-                release: release.to_string(),
-                fix: None,
-                state: None,
-            });
+            .entry(key_of(&f.name, &f.release))
+            .or_insert_with(|| new_entry(&f.name, &f.release));
         let lower = match &e.fix {
             None => true,
-            Some((have, ..)) => Scheme::Rpm.compare(&version, have).ok() == Some(Ordering::Less),
+            Some((have, ..)) => Scheme::Rpm.compare(&f.version, have).ok() == Some(Ordering::Less),
         };
         if lower {
-            e.release = release.to_string();
-            e.fix = Some((version, r.advisory.clone(), r.product_name.clone()));
+            e.release = f.release;
+            e.fix = Some((f.version, f.advisory, f.product));
         }
     }
-    for s in cve.package_state.iter().flatten() {
-        let name = s.package_name.trim();
-        let Some(release) = s.cpe.as_deref().and_then(cpe_release) else {
-            continue;
-        };
-        if !rpm_name(name) || state_affected(&s.fix_state) != Some(true) {
-            continue;
-        }
+    for s in facts.states {
         let e = entries
-            .entry(key_of(name, release))
-            .or_insert_with(|| Entry {
-                name: name.to_string(),
-                release: release.to_string(),
-                fix: None,
-                state: None,
-            });
+            .entry(key_of(&s.name, &s.release))
+            .or_insert_with(|| new_entry(&s.name, &s.release));
         if e.state.is_none() {
-            e.state = Some((s.fix_state.trim().to_string(), s.product_name.clone()));
+            e.state = Some((s.state, s.product));
         }
     }
 
@@ -311,34 +410,33 @@ pub(crate) fn convert(bytes: &[u8], source_name: &str) -> Result<Vec<Advisory>, 
         })
         .collect();
     if affected.is_empty() {
-        return Ok(Vec::new());
+        return None;
     }
 
-    let nonempty = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
+    let nonempty = |s: Option<&str>| {
+        s.map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
-    let title = cve.bugzilla.as_ref().and_then(|b| nonempty(&b.description));
-    let details = cve
-        .details
-        .as_ref()
-        .map(|d| {
-            d.iter()
-                .map(|p| p.trim())
-                .filter(|p| !p.is_empty())
-                .collect::<Vec<_>>()
-                .join("\n\n")
-        })
-        .filter(|d| !d.is_empty())
-        .or_else(|| title.clone());
-    let threat = cve.threat_severity.as_deref().and_then(threat_word);
+    let id = facts.id.as_str();
+    let title = nonempty(facts.title.as_deref());
+    let details = Some(
+        facts
+            .details
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    )
+    .filter(|d| !d.is_empty())
+    .or_else(|| title.clone());
+    let threat = facts.threat_severity.as_deref().and_then(threat_word);
     let mut ds = serde_json::json!({ "source": source_name });
     if let Some(word) = threat {
         ds["severity"] = word.into();
     }
-    if let Some(cwe) = nonempty(&cve.cwe) {
+    if let Some(cwe) = nonempty(facts.cwe.as_deref()) {
         ds["cwe"] = cwe.into();
     }
     let mut adv = tracker_advisory(
@@ -352,31 +450,22 @@ pub(crate) fn convert(bytes: &[u8], source_name: &str) -> Result<Vec<Advisory>, 
     // A CVE its numbering authority rejected (often a duplicate) keeps Red Hat's package
     // data, which would report every finding twice: it is stored withdrawn, so it is
     // never matched. Red Hat gives no date for that.
-    let rejected = cve.details.iter().flatten().any(|d| {
-        let d = d.trim_start();
-        d.starts_with("This CVE ID has been rejected") || d.starts_with("** REJECT **")
-    });
-    if rejected {
+    if facts.rejected {
         adv.withdrawn = Some(crate::UNKNOWN_MODIFIED.into());
     }
     adv.summary = title;
-    adv.published =
-        nonempty(&cve.public_date).filter(|d| patchpilot_osv::Timestamp::parse(d).is_ok());
-    let vector = cve
-        .cvss3
-        .as_ref()
-        .and_then(|c| nonempty(&c.cvss3_scoring_vector));
-    if let Some(mut s) = vector.and_then(|v| cvss3(&v)) {
+    adv.published = nonempty(facts.public_date.as_deref())
+        .filter(|d| patchpilot_osv::Timestamp::parse(d).is_ok());
+    if let Some(mut s) = nonempty(facts.cvss3_vector.as_deref()).and_then(|v| cvss3(&v)) {
         if threat.is_some() {
             s.level = None;
         }
         adv.severity.push(s);
     }
-    let mut errata: Vec<&str> = cve
-        .affected_release
+    let mut errata: Vec<&str> = facts
+        .errata
         .iter()
-        .flatten()
-        .filter_map(|r| r.advisory.as_deref().map(str::trim))
+        .map(|a| a.trim())
         .filter(|a| a.starts_with("RH") && a.contains(':') && !a.contains(['/', ' ']))
         .collect();
     errata.sort_unstable();
@@ -387,18 +476,18 @@ pub(crate) fn convert(bytes: &[u8], source_name: &str) -> Result<Vec<Advisory>, 
             url: format!("https://access.redhat.com/errata/{a}"),
         });
     }
-    if let Some(url) = cve.bugzilla.as_ref().and_then(|b| nonempty(&b.url)) {
+    if let Some(url) = nonempty(facts.bugzilla_url.as_deref()) {
         adv.references.push(patchpilot_osv::Reference {
             ty: "REPORT".into(),
             url,
         });
     }
-    Ok(vec![adv])
+    Some(adv)
 }
 
 /// A CVSS 3 vector as a scored severity entry (scored by `patchpilot-osv`, the one place
 /// that scores vectors; a vector that does not parse keeps its text without a score).
-fn cvss3(vector: &str) -> Option<Severity> {
+pub(crate) fn cvss3(vector: &str) -> Option<Severity> {
     let rec = serde_json::json!({
         "id": "RHEL-CVSS-0",
         "modified": crate::UNKNOWN_MODIFIED,

@@ -280,3 +280,88 @@ fn feeds_sync_takes_the_ubuntu_osv_ecosystem() {
         )]
     );
 }
+
+/// The hand-written Red Hat CSAF VEX documents kept with the distro crate's tests.
+fn csaf_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../distro/tests/fixtures/csaf")
+}
+
+/// Red Hat CSAF VEX documents (a folder of per-CVE files) through `feeds import`, then
+/// `rpm -qa` inventories of a RHEL 8.8 host: openssh-clients below the RHEL 8 fix is
+/// reported under its source RPM's advisory and the fixed build is not; libtiff ("will
+/// not fix") is reported without a fixed version; a nodejs module build is not matched.
+/// A CSAF document that is not VEX is refused: one line, exit 2.
+#[test]
+fn redhat_csaf_vex_import_then_rpm_scans() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let fixtures = csaf_fixtures().display().to_string();
+    let o = run(&["--data-dir", &data, "feeds", "import", &fixtures], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("imported 3 advisories converted from 3 files"),
+        "{}",
+        stdout(&o)
+    );
+
+    // `rpm -qa --qf '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n'`
+    let scan = |openssh: &str| {
+        let qa = dir.path().join(format!("rpm-qa-{openssh}.txt"));
+        std::fs::write(
+            &qa,
+            format!(
+                "openssh-clients\t0:{openssh}\tx86_64\topenssh-{openssh}.src.rpm\n\
+                 libtiff\t0:4.0.9-29.el8_8\tx86_64\tlibtiff-4.0.9-29.el8_8.src.rpm\n\
+                 nodejs\t1:18.16.0-1.module+el8.8.0+18000+aaaaaaaa\tx86_64\tnodejs-18.16.0-1.module+el8.8.0+18000+aaaaaaaa.src.rpm\n"
+            ),
+        )
+        .unwrap();
+        findings(&scan_json(
+            &data,
+            &[
+                "--input-format",
+                "rpm-qa",
+                "--distro",
+                "rhel:8.8",
+                &qa.display().to_string(),
+            ],
+        ))
+    };
+    assert_eq!(
+        scan("8.0p1-17.el8_7"),
+        [
+            finding("RHEL-CVE-2023-38408", "openssh-clients", "8.0p1-19.el8_8"),
+            finding("RHEL-CVE-2023-6228", "libtiff", ""),
+        ]
+    );
+    assert_eq!(
+        scan("8.0p1-19.el8_8"),
+        [finding("RHEL-CVE-2023-6228", "libtiff", "")]
+    );
+
+    // One RHSA's CSAF advisory is not a VEX document.
+    let vex = std::fs::read_to_string(csaf_fixtures().join("cve-2023-38408.json")).unwrap();
+    let advisory = dir.path().join("rhsa-2023_4419.json");
+    std::fs::write(
+        &advisory,
+        vex.replace("\"csaf_vex\"", "\"csaf_security_advisory\""),
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "feeds",
+            "import",
+            &advisory.display().to_string(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains("rhsa-2023_4419.json") && e.contains("document.category"),
+        "{e}"
+    );
+}

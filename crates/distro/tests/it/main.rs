@@ -638,3 +638,184 @@ fn truncated_samples_never_panic() {
     }
     assert!(tried > 100, "{tried}");
 }
+
+/// The hand-written CSAF VEX fixtures (`tests/fixtures/csaf`), detected then converted.
+fn csaf_fixture(name: &str) -> Vec<Advisory> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/csaf")
+        .join(name);
+    detect_convert(&path, Format::RedHatCsafVex)
+}
+
+const CSAF_FIXTURES: [&str; 3] = [
+    "cve-2023-38408.json",
+    "cve-2023-6228.json",
+    "cve-2023-32002.json",
+];
+
+/// What differs between Red Hat's two feeds for the same facts, blanked: the file name in
+/// `database_specific.source`, the product stream's display name in `ecosystem_specific`
+/// (`Red Hat Enterprise Linux 8` in the Security Data API, `Red Hat Enterprise Linux
+/// BaseOS (v. 8)` in VEX) and the CPE's repository variant in the release
+/// (`enterprise_linux:8` versus `enterprise_linux:8::baseos`), which the matcher ignores
+/// (it compares `Ecosystem::release_key`).
+fn without_feed_spelling(mut a: Advisory) -> Advisory {
+    let strip = |json: &Option<String>, key: &str| {
+        json.as_deref().map(|j| {
+            let mut v: serde_json::Value = serde_json::from_str(j).unwrap();
+            v.as_object_mut().unwrap().remove(key);
+            v.to_string()
+        })
+    };
+    a.database_specific = strip(&a.database_specific, "source");
+    for e in &mut a.affected {
+        e.release = e
+            .release
+            .as_deref()
+            .map(|r| e.ecosystem.release_key(r).into_owned());
+        e.ecosystem_specific = strip(&e.ecosystem_specific, "product");
+    }
+    a
+}
+
+/// The same CVE written in both Red Hat formats (`fixtures/security-data` and
+/// `fixtures/csaf`) converts to the same advisory, and matches the same packages.
+#[test]
+fn csaf_vex_and_security_data_give_the_same_advisory() {
+    let sd_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/security-data/CVE-2023-38408.json");
+    let sd = detect_convert(&sd_path, Format::RedHatSecurityData);
+    let vex = csaf_fixture("cve-2023-38408.json");
+    assert_eq!((sd.len(), vex.len()), (1, 1));
+    // Before blanking, only the spellings named above differ.
+    let releases = |a: &Advisory| -> Vec<String> {
+        a.affected
+            .iter()
+            .map(|e| e.release.clone().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        releases(&sd[0]),
+        ["enterprise_linux:8", "enterprise_linux:9", "rhel_eus:8.6"]
+    );
+    assert_eq!(
+        releases(&vex[0]),
+        [
+            "enterprise_linux:8::baseos",
+            "enterprise_linux:9::baseos",
+            "rhel_eus:8.6::baseos"
+        ]
+    );
+    assert_eq!(
+        without_feed_spelling(sd[0].clone()),
+        without_feed_spelling(vex[0].clone())
+    );
+
+    let (sd_index, vex_index) = (Index::build(&sd), Index::build(&vex));
+    for (release, name, version) in [
+        ("8", "openssh-clients", "8.0p1-17.el8_7"),
+        ("8", "openssh-clients", "8.0p1-19.el8_8"),
+        ("8", "openssh", "8.0p1-13.el8_6.2"),
+        ("rhel_eus:8.6", "openssh-server", "8.0p1-13.el8_6"),
+        ("rhel_eus:8.6", "openssh-server", "8.0p1-13.el8_6.2"),
+        ("9", "openssh", "8.7p1-29.el9_2"),
+        ("7", "openssh", "7.4p1-22.el7_9"),
+    ] {
+        let p = pkg(Ecosystem::RedHat, release, name, "openssh", version);
+        assert_eq!(
+            matched(&sd_index, &p),
+            matched(&vex_index, &p),
+            "{release} {name} {version}"
+        );
+    }
+}
+
+/// The CSAF VEX fixtures through the matcher, as an `rpm -qa` inventory of a RHEL host
+/// would be matched.
+#[test]
+fn csaf_vex_end_to_end_with_matcher() {
+    let advs = merge(CSAF_FIXTURES.iter().flat_map(|f| csaf_fixture(f)));
+    assert_eq!(advs.len(), 3);
+    let index = Index::build(&advs);
+    assert!(index.warnings().is_empty(), "{:?}", index.warnings());
+    let rpm = |release: &str, name: &str, source: &str, version: &str| {
+        matched(
+            &index,
+            &pkg(Ecosystem::RedHat, release, name, source, version),
+        )
+    };
+    let hit = |id: &str, fix: Option<&str>| {
+        vec![(
+            id.to_string(),
+            fix.into_iter().map(String::from).collect::<Vec<_>>(),
+        )]
+    };
+    let ssh = "RHEL-CVE-2023-38408";
+    // A binary matches under its source RPM; the fix is the mainline build.
+    assert_eq!(
+        rpm("8", "openssh-clients", "openssh", "8.0p1-17.el8_7"),
+        hit(ssh, Some("8.0p1-19.el8_8"))
+    );
+    assert!(rpm("8", "openssh-clients", "openssh", "8.0p1-19.el8_8").is_empty());
+    // The 8.6 EUS build fixes an EUS host, not a mainline one.
+    assert_eq!(
+        rpm("8", "openssh", "openssh", "8.0p1-13.el8_6.2"),
+        hit(ssh, Some("8.0p1-19.el8_8"))
+    );
+    assert!(rpm("rhel_eus:8.6", "openssh", "openssh", "8.0p1-13.el8_6.2").is_empty());
+    // Not affected on RHEL 7: no entry at all.
+    assert!(rpm("7", "openssh", "openssh", "7.4p1-22.el7_9").is_empty());
+    // Will not fix (8) and deferred (9): affected, no fixed version; RHEL 7 not affected.
+    let tiff = "RHEL-CVE-2023-6228";
+    assert_eq!(
+        rpm("8", "libtiff", "libtiff", "4.0.9-29.el8_8"),
+        hit(tiff, None)
+    );
+    assert_eq!(
+        rpm("9", "libtiff-devel", "libtiff", "4.4.0-10.el9"),
+        hit(tiff, None)
+    );
+    assert!(rpm("7", "libtiff", "libtiff", "4.0.3-35.el7").is_empty());
+    assert!(rpm("8", "compat-libtiff3", "compat-libtiff3", "3.9.4-13.el8").is_empty());
+    // Module builds are not converted; the non-modular RHEL 9 nodejs has epoch 1, so a
+    // higher version without the epoch is still below the fix.
+    let node = "RHEL-CVE-2023-32002";
+    assert!(rpm(
+        "8",
+        "nodejs",
+        "nodejs",
+        "1:18.16.0-1.module+el8.8.0+19000+aaaaaaaa"
+    )
+    .is_empty());
+    assert_eq!(
+        rpm("9", "nodejs", "nodejs", "1:16.19.1-1.el9"),
+        hit(node, Some("1:16.20.2-1.el9_2"))
+    );
+    assert_eq!(
+        rpm("9", "npm", "nodejs", "16.20.2-1.el9_2"),
+        hit(node, Some("1:16.20.2-1.el9_2"))
+    );
+    assert!(rpm("9", "nodejs", "nodejs", "1:16.20.2-1.el9_2").is_empty());
+}
+
+#[test]
+fn truncated_csaf_fixtures_never_panic() {
+    let mut tried = 0;
+    for name in CSAF_FIXTURES {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/csaf")
+            .join(name);
+        let (bytes, name) = load(&path);
+        for cut in (0..bytes.len()).step_by(97) {
+            if let Err(e) = convert(Format::RedHatCsafVex, &bytes[..cut], &name) {
+                let e = e.to_string();
+                assert!(
+                    e.starts_with(&format!("{name}: ")) && !e.contains('\n'),
+                    "{e}"
+                );
+            }
+            tried += 1;
+        }
+    }
+    assert!(tried > 300, "{tried}");
+}
