@@ -15,6 +15,7 @@ pub mod matching;
 pub mod metrics;
 pub mod routes;
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -338,7 +339,21 @@ pub async fn rematch(
         let keys: Vec<_> = new.changed_keys(old).into_iter().collect();
         out.packages_rematched = keys.len() as u64;
         let now = Ts::now();
-        let counts = rematch_fleet(st, &new, &keys, now, actor).await?;
+        // Reports from now on are matched against the new database: one that arrives
+        // during the pass, for an asset the pass has already done, must not bring the old
+        // database's answers back. (An asset that reports between the pass reading and
+        // writing its page is re-matched again: `FindingChanges::basis`.)
+        let previous = st.matcher();
+        st.set_matcher(new.clone());
+        let counts = match rematch_fleet(st, &new, &keys, now, actor).await {
+            Ok(c) => c,
+            Err(e) => {
+                // The feed state still names the previous database, so a later reload
+                // (or start) re-matches against the new one again.
+                st.set_matcher(previous);
+                return Err(e);
+            }
+        };
         out.findings_opened = counts.opened;
         out.findings_fixed = counts.fixed;
         out.findings_updated = counts.updated;
@@ -397,6 +412,8 @@ async fn rematch_fleet(
 
 /// Re-match `keys` on the assets whose id is in `assets` against `new` and write the
 /// difference (one transaction and one audit record, or nothing when nothing changed).
+/// An asset that reported between the read and the write gets none of the changes
+/// computed from what it had: it is re-matched again on its own, from what it has now.
 async fn rematch_page(
     st: &AppState,
     new: &Matcher,
@@ -405,31 +422,74 @@ async fn rematch_page(
     now: Ts,
     actor: &Actor,
 ) -> Result<ChangeCounts, ApiError> {
-    let pkgs = st.store.packages_named(keys, assets.clone()).await?;
-    let have = st.store.findings_on(keys, assets.clone()).await?;
-    let want: Vec<_> = pkgs
-        .iter()
-        .flat_map(|ap| new.findings_for(ap.asset_id, &ap.package, now))
-        .collect();
-    drop(pkgs);
-    let rec = reconcile(want, &have);
-    drop(have);
-    if rec.open.is_empty() && rec.fix.is_empty() && rec.update.is_empty() {
-        return Ok(ChangeCounts::default());
+    let mut total = ChangeCounts::default();
+    let mut todo = vec![assets];
+    // Each retry is one asset that reported meanwhile. An asset that keeps reporting
+    // within the moment between a read and a write is left after a few tries, with a
+    // warning: its packages unchanged since the last pass keep their earlier findings.
+    let mut retries = 0;
+    while let Some(range) = todo.pop() {
+        let read = st.store.packages_named(keys, range.clone()).await?;
+        let have = st.store.findings_on(keys, range.clone()).await?;
+        let want: Vec<_> = read
+            .packages
+            .iter()
+            .flat_map(|ap| new.findings_for(ap.asset_id, &ap.package, now))
+            .collect();
+        let rec = reconcile(want, &have);
+        if rec.open.is_empty() && rec.fix.is_empty() && rec.update.is_empty() {
+            continue;
+        }
+        // The state each touched asset's changes come from.
+        let mut touched: HashSet<i64> = rec.open.iter().map(|f| f.asset_id).collect();
+        let changed: HashSet<i64> = rec
+            .fix
+            .iter()
+            .copied()
+            .chain(rec.update.iter().map(|u| u.0))
+            .collect();
+        touched.extend(
+            have.iter()
+                .filter(|f| changed.contains(&f.id))
+                .map(|f| f.asset_id),
+        );
+        let basis: Vec<(i64, i64)> = read
+            .snapshots
+            .iter()
+            .copied()
+            .filter(|(asset, _)| touched.contains(asset))
+            .collect();
+        drop((read, have));
+        let changes = FindingChanges {
+            open: rec.open,
+            fix: rec.fix,
+            update: rec.update,
+            now,
+            cause: format!(
+                "advisory database {}, assets {} to {}",
+                new.digest(),
+                range.start,
+                range.end - 1
+            ),
+            basis,
+        };
+        let applied = st.store.apply_finding_changes(changes, actor).await?;
+        total.opened += applied.counts.opened;
+        total.fixed += applied.counts.fixed;
+        total.updated += applied.counts.updated;
+        for asset in applied.stale_assets {
+            if retries < 8 {
+                retries += 1;
+                todo.push(asset..asset + 1);
+            } else {
+                tracing::warn!(
+                    asset,
+                    "asset kept reporting during the re-match; its unchanged packages were not re-matched"
+                );
+            }
+        }
     }
-    let changes = FindingChanges {
-        open: rec.open,
-        fix: rec.fix,
-        update: rec.update,
-        now,
-        cause: format!(
-            "advisory database {}, assets {} to {}",
-            new.digest(),
-            assets.start,
-            assets.end - 1
-        ),
-    };
-    Ok(st.store.apply_finding_changes(changes, actor).await?)
+    Ok(total)
 }
 
 /// Keep this replica's advisory index in step with the others: when any process announces

@@ -162,10 +162,41 @@ impl PgStore {
         &self,
         changes: &FindingChanges,
         actor: &Actor,
-    ) -> Result<ChangeCounts> {
+    ) -> Result<ChangesApplied> {
         let now = changes.now;
-
         let mut tx = self.begin().await?;
+        // Lock the assets first, in id order, as inventory batches do (asset, then its
+        // findings), and leave out the changes of those that reported meanwhile.
+        let mut ids: Vec<i64> = changes.basis.iter().map(|b| b.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let current: Vec<(i64, Option<i64>)> = if ids.is_empty() {
+            Vec::new()
+        } else {
+            sqlx::query_as(
+                "SELECT id, current_snapshot FROM assets WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+            )
+            .bind(&ids)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?
+        };
+        let stale_assets = codec::stale_assets(&changes.basis, &current);
+        let filtered;
+        let changes = if stale_assets.is_empty() {
+            changes
+        } else {
+            let theirs: std::collections::HashSet<i64> =
+                sqlx::query_scalar("SELECT id FROM findings WHERE asset_id = ANY($1)")
+                    .bind(&stale_assets)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .into_iter()
+                    .collect();
+            filtered = codec::without_stale(changes, &stale_assets, &theirs);
+            &filtered
+        };
         let fixed = fix_findings(&mut tx, &changes.fix, None, now).await?;
         let mut updated = 0;
         if !changes.update.is_empty() {
@@ -202,7 +233,10 @@ impl PgStore {
             updated,
         };
         if counts == ChangeCounts::default() {
-            return Ok(counts);
+            return Ok(ChangesApplied {
+                counts,
+                stale_assets,
+            });
         }
         let after = serde_json::json!({
             "cause": &changes.cause,
@@ -216,7 +250,10 @@ impl PgStore {
         let e = Entry::new::<(), _>(now, actor, "findings.apply", "findings", None, Some(&after));
         append_audit(&mut tx, e).await?;
         tx.commit().await.map_err(db)?;
-        Ok(counts)
+        Ok(ChangesApplied {
+            counts,
+            stale_assets,
+        })
     }
 
     /// Close the pools, waiting for queries in flight.
@@ -1157,9 +1194,9 @@ impl Store for PgStore {
         &self,
         keys: &[PackageName],
         assets: Range<i64>,
-    ) -> Result<Vec<AssetPackage>> {
+    ) -> Result<NamedPackages> {
         if keys.is_empty() || assets.is_empty() {
-            return Ok(Vec::new());
+            return Ok(NamedPackages::default());
         }
         // Run only after a feed update: read the current list of every asset in the range
         // (the current set is the current snapshot's list; there are no per-package rows
@@ -1168,10 +1205,11 @@ impl Store for PgStore {
         let want = std::sync::Arc::new(codec::NameSet::new(keys));
         const PAGE: i64 = 256;
         let mut out = Vec::new();
+        let mut snapshots = Vec::new();
         let mut after = assets.start.saturating_sub(1);
         loop {
-            let rows: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT a.id, b.body FROM assets a \
+            let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+                "SELECT a.id, a.current_snapshot, b.body FROM assets a \
                  JOIN snapshots s ON s.id = a.current_snapshot \
                  JOIN blobs b ON b.id = s.blob_id WHERE a.id > $1 AND a.id < $2 \
                  ORDER BY a.id LIMIT $3",
@@ -1182,13 +1220,16 @@ impl Store for PgStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-            let Some((last, _)) = rows.last() else { break };
+            let Some((last, _, _)) = rows.last() else {
+                break;
+            };
             after = *last;
+            snapshots.extend(rows.iter().map(|(id, snap, _)| (*id, *snap)));
             let full = rows.len() as i64 == PAGE;
             let want = want.clone();
             let found = tokio::task::spawn_blocking(move || -> Result<Vec<AssetPackage>> {
                 let mut found = Vec::new();
-                for (asset_id, body) in &rows {
+                for (asset_id, _, body) in &rows {
                     found.extend(want.pick(*asset_id, codec::decode_packages(body)?));
                 }
                 Ok(found)
@@ -1201,7 +1242,10 @@ impl Store for PgStore {
             }
         }
         out.sort_by(|a, b| (a.asset_id, &a.package).cmp(&(b.asset_id, &b.package)));
-        Ok(out)
+        Ok(NamedPackages {
+            packages: out,
+            snapshots,
+        })
     }
 
     async fn findings_on(&self, keys: &[PackageName], assets: Range<i64>) -> Result<Vec<Finding>> {
@@ -1238,13 +1282,13 @@ impl Store for PgStore {
         &self,
         changes: FindingChanges,
         actor: &Actor,
-    ) -> Result<ChangeCounts> {
+    ) -> Result<ChangesApplied> {
         if changes.open.is_empty() && changes.fix.is_empty() && changes.update.is_empty() {
-            return Ok(ChangeCounts::default());
+            return Ok(ChangesApplied::default());
         }
-        // A re-match locks findings of many assets while inventory batches lock one
-        // asset's at a time, so PostgreSQL may break a deadlock between them by aborting
-        // this transaction. Nothing was written then: run it again.
+        // A re-match takes its assets' locks in id order, as inventory batches do, but
+        // PostgreSQL may still break a deadlock (or a serialization failure) by rolling
+        // this transaction back. Nothing was written then: run it again.
         let mut attempt = 0;
         loop {
             match self.apply_finding_changes_once(&changes, actor).await {

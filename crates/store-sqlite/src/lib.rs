@@ -873,9 +873,9 @@ impl Store for SqliteStore {
         &self,
         keys: &[PackageName],
         assets: Range<i64>,
-    ) -> Result<Vec<AssetPackage>> {
+    ) -> Result<NamedPackages> {
         if keys.is_empty() || assets.is_empty() {
-            return Ok(Vec::new());
+            return Ok(NamedPackages::default());
         }
         // Run only after a feed update: read the current list of every asset in the range
         // and keep the rows filed under one of the keys. Lists are inflated and decoded off
@@ -883,10 +883,11 @@ impl Store for SqliteStore {
         let want = std::sync::Arc::new(codec::NameSet::new(keys));
         const PAGE: i64 = 256;
         let mut out = Vec::new();
+        let mut snapshots = Vec::new();
         let mut after = assets.start.saturating_sub(1);
         loop {
             let rows = sqlx::query(
-                "SELECT a.id, typeof(b.body) AS kind, b.body FROM assets a \
+                "SELECT a.id, a.current_snapshot, typeof(b.body) AS kind, b.body FROM assets a \
                  JOIN snapshots s ON s.id = a.current_snapshot \
                  JOIN blobs b ON b.id = s.blob_id WHERE a.id > $1 AND a.id < $2 \
                  ORDER BY a.id LIMIT $3",
@@ -899,6 +900,9 @@ impl Store for SqliteStore {
             .map_err(db)?;
             let Some(last) = rows.last() else { break };
             after = get(last, "id")?;
+            for r in &rows {
+                snapshots.push((get(r, "id")?, get(r, "current_snapshot")?));
+            }
             let full = rows.len() as i64 == PAGE;
             let want = want.clone();
             let found = tokio::task::spawn_blocking(move || -> Result<Vec<AssetPackage>> {
@@ -917,7 +921,10 @@ impl Store for SqliteStore {
             }
         }
         out.sort_by(|a, b| (a.asset_id, &a.package).cmp(&(b.asset_id, &b.package)));
-        Ok(out)
+        Ok(NamedPackages {
+            packages: out,
+            snapshots,
+        })
     }
 
     async fn findings_on(&self, keys: &[PackageName], assets: Range<i64>) -> Result<Vec<Finding>> {
@@ -975,12 +982,42 @@ impl Store for SqliteStore {
         &self,
         changes: FindingChanges,
         actor: &Actor,
-    ) -> Result<ChangeCounts> {
+    ) -> Result<ChangesApplied> {
         if changes.open.is_empty() && changes.fix.is_empty() && changes.update.is_empty() {
-            return Ok(ChangeCounts::default());
+            return Ok(ChangesApplied::default());
         }
         let now = changes.now;
         let mut tx = self.begin().await?;
+        // Leave out the changes of assets that reported since they were computed (this
+        // transaction holds the database's one write lock, so none can report now).
+        let mut current: Vec<(i64, Option<i64>)> = Vec::with_capacity(changes.basis.len());
+        for chunk in changes.basis.chunks(CHUNK_ROWS) {
+            let sql = format!(
+                "SELECT id, current_snapshot FROM assets WHERE id IN ({})",
+                placeholders(chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (i64, Option<i64>)>(&sql);
+            for (asset, _) in chunk {
+                q = q.bind(asset);
+            }
+            current.extend(q.fetch_all(&mut *tx).await.map_err(db)?);
+        }
+        let stale_assets = codec::stale_assets(&changes.basis, &current);
+        let changes = if stale_assets.is_empty() {
+            changes
+        } else {
+            let mut theirs = std::collections::HashSet::new();
+            for asset in &stale_assets {
+                let ids: Vec<i64> =
+                    sqlx::query_scalar("SELECT id FROM findings WHERE asset_id = ?")
+                        .bind(asset)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                theirs.extend(ids);
+            }
+            codec::without_stale(&changes, &stale_assets, &theirs)
+        };
         let fixed = fix_findings(&mut tx, &changes.fix, None, now).await?;
         let mut updated = 0;
         for (id, fixed_versions, severity) in &changes.update {
@@ -1006,7 +1043,10 @@ impl Store for SqliteStore {
         };
         if counts == ChangeCounts::default() {
             // Nothing changed (all already applied): nothing to audit.
-            return Ok(counts);
+            return Ok(ChangesApplied {
+                counts,
+                stale_assets,
+            });
         }
         let after = serde_json::json!({
             "cause": changes.cause,
@@ -1020,7 +1060,10 @@ impl Store for SqliteStore {
         let e = Entry::new::<(), _>(now, actor, "findings.apply", "findings", None, Some(&after));
         append_audit(&mut tx, e).await?;
         tx.commit().await.map_err(db)?;
-        Ok(counts)
+        Ok(ChangesApplied {
+            counts,
+            stale_assets,
+        })
     }
 
     async fn set_finding_state(

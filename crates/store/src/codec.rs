@@ -462,3 +462,49 @@ pub fn inventory_summary(
         "fixed": fixed,
     })
 }
+
+/// The assets of `basis` whose current snapshot (`current`, as read under the write
+/// transaction) is no longer the one the changes were computed from. Ascending.
+pub fn stale_assets(basis: &[(i64, i64)], current: &[(i64, Option<i64>)]) -> Vec<i64> {
+    let now: std::collections::HashMap<i64, Option<i64>> = current.iter().copied().collect();
+    let mut stale: Vec<i64> = basis
+        .iter()
+        .filter(|(asset, snap)| now.get(asset).copied().flatten() != Some(*snap))
+        .map(|(asset, _)| *asset)
+        .collect();
+    stale.sort_unstable();
+    stale.dedup();
+    stale
+}
+
+/// `changes` without what belongs to the `stale` assets, whose findings are
+/// `stale_findings` (ids).
+pub fn without_stale(
+    changes: &crate::FindingChanges,
+    stale: &[i64],
+    stale_findings: &std::collections::HashSet<i64>,
+) -> crate::FindingChanges {
+    crate::FindingChanges {
+        open: changes
+            .open
+            .iter()
+            .filter(|f| stale.binary_search(&f.asset_id).is_err())
+            .cloned()
+            .collect(),
+        fix: changes
+            .fix
+            .iter()
+            .copied()
+            .filter(|id| !stale_findings.contains(id))
+            .collect(),
+        update: changes
+            .update
+            .iter()
+            .filter(|u| !stale_findings.contains(&u.0))
+            .cloned()
+            .collect(),
+        now: changes.now,
+        cause: changes.cause.clone(),
+        basis: Vec::new(),
+    }
+}

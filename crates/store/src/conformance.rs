@@ -56,6 +56,7 @@ macro_rules! conformance_suite {
             findings_filter_and_paging,
             set_finding_state_rules,
             packages_named_and_findings_on,
+            rematch_changes_skip_assets_that_reported,
             apply_finding_changes_counts,
             feed_state_round_trip,
             jobs_enqueue_claim_finish,
@@ -1323,7 +1324,8 @@ pub async fn findings_filter_and_paging(store: Arc<dyn Store>) {
             &admin(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .counts;
     assert_eq!(
         counts,
         ChangeCounts {
@@ -1616,7 +1618,8 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
     let got = store
         .packages_named(&[key("Debian", "openssl")], EVERY_ASSET)
         .await
-        .unwrap();
+        .unwrap()
+        .packages;
     let mut want = vec![
         AssetPackage {
             asset_id: a.id,
@@ -1641,11 +1644,13 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
         .packages_named(&[key("Debian", "libssl3")], EVERY_ASSET)
         .await
         .unwrap()
+        .packages
         .is_empty());
     assert!(store
         .packages_named(&[], EVERY_ASSET)
         .await
         .unwrap()
+        .packages
         .is_empty());
     // Keys are the advisory index's: PEP 503-normalized for PyPI, and an npm package's
     // `source_name` (were one given) is not its match name. Regression: rows used to be
@@ -1674,7 +1679,8 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
             EVERY_ASSET,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .packages;
     assert_eq!(
         norm(got),
         norm(vec![
@@ -1721,7 +1727,8 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
             EVERY_ASSET,
         )
         .await
-        .unwrap();
+        .unwrap()
+        .packages;
     want.push(AssetPackage {
         asset_id: a.id,
         package: npm_openssl.clone(),
@@ -1832,7 +1839,11 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
             .collect::<Vec<_>>(),
         vec![(e.id, "DSA-2")]
     );
-    let pk_e = store.packages_named(&keys, e.id..e.id + 1).await.unwrap();
+    let pk_e = store
+        .packages_named(&keys, e.id..e.id + 1)
+        .await
+        .unwrap()
+        .packages;
     assert_eq!(
         norm(pk_e),
         norm(vec![
@@ -1850,6 +1861,7 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
         .packages_named(&keys, d.id..d.id + 1)
         .await
         .unwrap()
+        .packages
         .is_empty());
     assert!(store
         .findings_on(&keys, c.id..c.id)
@@ -1863,7 +1875,11 @@ pub async fn packages_named_and_findings_on(store: Arc<dyn Store>) {
 /// unpaged answer whose asset is in the page — so the pages together are the unpaged
 /// answer — and that the unpaged answer spans more than one page.
 async fn assert_pages_partition(store: &dyn Store, keys: &[PackageName], bounds: &[i64]) {
-    let all_pkgs = store.packages_named(keys, EVERY_ASSET).await.unwrap();
+    let all_pkgs = store
+        .packages_named(keys, EVERY_ASSET)
+        .await
+        .unwrap()
+        .packages;
     let all_on = store.findings_on(keys, EVERY_ASSET).await.unwrap();
     let mut edges = vec![EVERY_ASSET.start];
     edges.extend_from_slice(bounds);
@@ -1872,7 +1888,11 @@ async fn assert_pages_partition(store: &dyn Store, keys: &[PackageName], bounds:
     let mut pages_with_rows = 0;
     for w in edges.windows(2) {
         let page = w[0]..w[1];
-        let pkgs = store.packages_named(keys, page.clone()).await.unwrap();
+        let pkgs = store
+            .packages_named(keys, page.clone())
+            .await
+            .unwrap()
+            .packages;
         let on = store.findings_on(keys, page.clone()).await.unwrap();
         let want_pkgs: Vec<_> = all_pkgs
             .iter()
@@ -1918,7 +1938,8 @@ pub async fn apply_finding_changes_counts(store: Arc<dyn Store>) {
             &admin(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .counts;
     assert_eq!(
         c,
         ChangeCounts {
@@ -1945,12 +1966,14 @@ pub async fn apply_finding_changes_counts(store: Arc<dyn Store>) {
         ],
         now: t2,
         cause: "feeds: osv 2".into(),
+        basis: Vec::new(),
     };
     // Fixes apply before opens: fs[0]'s package gets a new live finding in the same call.
     let c = store
         .apply_finding_changes(changes.clone(), &admin())
         .await
-        .unwrap();
+        .unwrap()
+        .counts;
     assert_eq!(
         c,
         ChangeCounts {
@@ -1988,7 +2011,8 @@ pub async fn apply_finding_changes_counts(store: Arc<dyn Store>) {
         store
             .apply_finding_changes(changes, &admin())
             .await
-            .unwrap(),
+            .unwrap()
+            .counts,
         ChangeCounts::default()
     );
     let again = FindingChanges {
@@ -1998,14 +2022,19 @@ pub async fn apply_finding_changes_counts(store: Arc<dyn Store>) {
         ..Default::default()
     };
     assert_eq!(
-        store.apply_finding_changes(again, &admin()).await.unwrap(),
+        store
+            .apply_finding_changes(again, &admin())
+            .await
+            .unwrap()
+            .counts,
         ChangeCounts::default()
     );
     assert_eq!(
         store
             .apply_finding_changes(FindingChanges::default(), &admin())
             .await
-            .unwrap(),
+            .unwrap()
+            .counts,
         ChangeCounts::default()
     );
     assert_eq!(count_records(&*store).await, n + 2);
@@ -2572,6 +2601,109 @@ pub async fn concurrent_writers_all_succeed(store: Arc<dyn Store>) {
     assert!(audit::verify(&all, None).ok());
 }
 
+/// A re-match computes changes from the packages it read; an asset that reports before
+/// they are written may no longer have those packages, so its changes are left out (and
+/// named, for the caller to re-match it) while the other assets' are applied.
+pub async fn rematch_changes_skip_assets_that_reported(store: Arc<dyn Store>) {
+    let a = asset(&*store, "moving").await;
+    let b = asset(&*store, "still").await;
+    let pkgs = packages(3, "1.0");
+    let mut first_a = change(a.id, "a1", None, &[], &pkgs, T0);
+    first_a.open = vec![new_finding(a.id, &pkgs[0], "CVE-2024-0001", T0)];
+    store.apply_inventory(first_a, &admin()).await.unwrap();
+    store
+        .apply_inventory(change(b.id, "b1", None, &[], &pkgs, T0), &admin())
+        .await
+        .unwrap();
+    let every: Vec<PackageName> = pkgs
+        .iter()
+        .map(|p| PackageName {
+            ecosystem: p.ecosystem.clone(),
+            name: crate::codec::match_name(p).into_owned(),
+        })
+        .collect();
+    let read = store.packages_named(&every, EVERY_ASSET).await.unwrap();
+    assert_eq!(read.packages.len(), 6);
+    let snaps: Vec<(i64, i64)> = read.snapshots.clone();
+    assert_eq!(
+        snaps.iter().map(|s| s.0).collect::<Vec<_>>(),
+        vec![a.id, b.id],
+        "every asset read, ascending"
+    );
+    let live = store.findings_on(&every, EVERY_ASSET).await.unwrap();
+    assert_eq!(live.len(), 1);
+
+    // Asset a reports (its packages[1] is gone) after the read, before the write.
+    let cur = store.current_packages(a.id).await.unwrap();
+    let next = vec![pkgs[0].clone(), pkgs[2].clone()];
+    store
+        .apply_inventory(
+            change(
+                a.id,
+                "a2",
+                cur.snapshot_id,
+                &cur.packages,
+                &next,
+                T0.plus_secs(5),
+            ),
+            &admin(),
+        )
+        .await
+        .unwrap();
+
+    let applied = store
+        .apply_finding_changes(
+            FindingChanges {
+                open: vec![
+                    new_finding(a.id, &pkgs[1], "CVE-2024-0002", T0.plus_secs(9)),
+                    new_finding(b.id, &pkgs[1], "CVE-2024-0002", T0.plus_secs(9)),
+                ],
+                fix: vec![live[0].id],
+                update: vec![],
+                now: T0.plus_secs(9),
+                cause: "test".into(),
+                basis: snaps,
+            },
+            &admin(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.stale_assets, vec![a.id]);
+    assert_eq!(
+        applied.counts,
+        ChangeCounts {
+            opened: 1,
+            fixed: 0,
+            updated: 0
+        },
+        "only b's change is applied"
+    );
+    let on_a = store
+        .list_findings(FindingFilter {
+            asset_id: Some(a.id),
+            unfixed: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        on_a.iter()
+            .map(|f| f.advisory_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["CVE-2024-0001"],
+        "no finding for a package a no longer has, and a's finding not fixed"
+    );
+    let on_b = store
+        .list_findings(FindingFilter {
+            asset_id: Some(b.id),
+            unfixed: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(on_b.len(), 1);
+}
+
 /// Heartbeats arriving together (which the backends write together) answer each on its
 /// own: known assets `true`, unknown ones `false`, and each asset keeps its latest time
 /// whatever the order, also while its inventory is being written.
@@ -2701,7 +2833,8 @@ pub async fn rpm_source_names_reach_binaries(store: Arc<dyn Store>) {
     let got = store
         .packages_named(&[key("Red Hat", "python-lxml")], EVERY_ASSET)
         .await
-        .unwrap();
+        .unwrap()
+        .packages;
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].package, lxml);
     let f = store
@@ -2716,6 +2849,7 @@ pub async fn rpm_source_names_reach_binaries(store: Arc<dyn Store>) {
             .packages_named(&[key("Red Hat", "python3-lxml")], EVERY_ASSET)
             .await
             .unwrap()
+            .packages
             .len(),
         1
     );
@@ -2723,6 +2857,7 @@ pub async fn rpm_source_names_reach_binaries(store: Arc<dyn Store>) {
         .packages_named(&[key("Debian", "python-lxml")], EVERY_ASSET)
         .await
         .unwrap()
+        .packages
         .is_empty());
     assert!(store
         .findings_on(&[key("Debian", "python-lxml")], EVERY_ASSET)
@@ -2736,7 +2871,11 @@ pub async fn rpm_source_names_reach_binaries(store: Arc<dyn Store>) {
     store.apply_inventory(c, &admin()).await.unwrap();
     let src = [key("Red Hat", "python-lxml")];
     for (page, want) in [(a.id..b.id, a.id), (b.id..i64::MAX, b.id)] {
-        let got = store.packages_named(&src, page.clone()).await.unwrap();
+        let got = store
+            .packages_named(&src, page.clone())
+            .await
+            .unwrap()
+            .packages;
         assert_eq!(
             got.iter().map(|p| p.asset_id).collect::<Vec<_>>(),
             vec![want],

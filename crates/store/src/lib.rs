@@ -125,17 +125,18 @@ pub trait Store: Send + Sync + 'static {
         &self,
         keys: &[PackageName],
         assets: Range<i64>,
-    ) -> Result<Vec<AssetPackage>>;
+    ) -> Result<NamedPackages>;
     /// Every non-fixed finding on these (ecosystem, name) pairs on the assets whose id is
     /// in `assets` (the same page as [`Store::packages_named`]'s), ordered by id.
     async fn findings_on(&self, keys: &[PackageName], assets: Range<i64>) -> Result<Vec<Finding>>;
     /// Apply finding changes computed by a feed re-match, in one transaction, with one
-    /// audit record summarizing them.
+    /// audit record summarizing them; the changes of an asset that reported after they
+    /// were computed are left out ([`FindingChanges::basis`]).
     async fn apply_finding_changes(
         &self,
         changes: FindingChanges,
         actor: &Actor,
-    ) -> Result<ChangeCounts>;
+    ) -> Result<ChangesApplied>;
     /// Move one finding to `accepted` / `suppressed` (with a reason) or back to `open`.
     async fn set_finding_state(
         &self,

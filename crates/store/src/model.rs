@@ -507,6 +507,16 @@ pub struct FindingFilter {
     pub limit: Option<u32>,
 }
 
+/// What [`crate::Store::packages_named`] read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamedPackages {
+    /// The packages filed under the names asked for, ordered by asset.
+    pub packages: Vec<AssetPackage>,
+    /// `(asset, current snapshot)` of every asset read, ascending: the state the
+    /// packages are from (see [`FindingChanges::basis`]).
+    pub snapshots: Vec<(i64, i64)>,
+}
+
 /// Finding changes from a feed re-match.
 #[derive(Debug, Clone, Default)]
 pub struct FindingChanges {
@@ -517,6 +527,12 @@ pub struct FindingChanges {
     pub now: Ts,
     /// What caused it, for the audit record (`feeds: advisories.db written at ...`).
     pub cause: String,
+    /// `(asset, current snapshot)` the changes of each asset were computed from. An
+    /// asset that has reported since (its current snapshot moved) gets none of its
+    /// changes, which were computed from packages it may no longer have, and is
+    /// returned in [`ChangesApplied::stale_assets`] for the caller to re-match. Changes
+    /// of assets not listed are applied unchecked.
+    pub basis: Vec<(i64, i64)>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -524,6 +540,15 @@ pub struct ChangeCounts {
     pub opened: u64,
     pub fixed: u64,
     pub updated: u64,
+}
+
+/// What [`crate::Store::apply_finding_changes`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangesApplied {
+    pub counts: ChangeCounts,
+    /// Assets of [`FindingChanges::basis`] whose current snapshot had moved: none of
+    /// their changes were applied. Ascending.
+    pub stale_assets: Vec<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -416,6 +416,7 @@ async fn a_rematch_rolled_back_by_a_deadlock_is_retried() {
                     update: vec![],
                     now: T0.plus_secs(60),
                     cause: "test".into(),
+                    basis: vec![],
                 },
                 &conformance::admin(),
             )
@@ -436,7 +437,7 @@ async fn a_rematch_rolled_back_by_a_deadlock_is_retried() {
         .await
         .unwrap()
         .expect("the re-match should have been retried");
-    assert_eq!(counts.fixed, 2);
+    assert_eq!(counts.counts.fixed, 2);
     let fixed = store
         .list_findings(FindingFilter::default())
         .await
