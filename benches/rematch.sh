@@ -15,8 +15,8 @@
 #      Then a reload with nothing changed: the advisory index load alone, the part of
 #      the reload that does not depend on the fleet.
 #   3. stop, import OSV PyPI (a real change, digest differs), start: the server re-matches
-#      every name the index knows (Go + crates.io + PyPI, 2,945 keys) before it binds,
-#      so "process start -> /readyz 200" includes the full re-match. Then stop and start
+#      every name the index knows (Go + crates.io + PyPI, 2,945 keys) while /readyz says
+#      503, so "process start -> /readyz 200" is the full re-match. Then stop and start
 #      again with nothing changed: the same start without a re-match (the baseline).
 # Peak RSS is VmHWM from /proc/PID/status: the reload runs in a server restarted after the
 # fill, with the mark reset (clear_refs 5) just before it, so it is the reload's own peak.
@@ -127,7 +127,7 @@ stop_server
 "$bin" --data-dir "$tmp/data" feeds import "$osv/PyPI/all.zip" >/dev/null
 start_server "$tmp/server2.log"
 full_ms=$ready_ms full_hwm=$(kib VmHWM)
-echo "start after adding OSV PyPI (full re-match before binding): ready in $full_ms ms, peak RSS $((full_hwm / 1024)) MiB"
+echo "start after adding OSV PyPI (full re-match before ready): ready in $full_ms ms, peak RSS $((full_hwm / 1024)) MiB"
 echo "findings after it: $(findings_by_state)"
 stop_server
 # How many (ecosystem, name) keys that start re-matched: every name the index knows.

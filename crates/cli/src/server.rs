@@ -91,6 +91,16 @@ pub fn server(data_dir: &Path, a: ServerArgs) -> crate::Result<ExitCode> {
         };
         // A plain line (not a log record) that scripts and tests can parse.
         eprintln!("patchpilot: listening on {scheme}://{}", running.addr);
+        if !running.state.is_ready() {
+            eprintln!(
+                "patchpilot: re-matching the fleet against the changed advisory database; /readyz answers 503 until done"
+            );
+            let state = running.state.clone();
+            tokio::spawn(async move {
+                state.until_ready().await;
+                eprintln!("patchpilot: ready");
+            });
+        }
         let stop = running.shutdown_handle();
         tokio::spawn(async move {
             shutdown_signal().await;

@@ -133,6 +133,9 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     pub tokens: auth::TokenCache,
     reload: tokio::sync::Mutex<()>,
+    /// False while a start re-matches the fleet against a changed advisory database:
+    /// the server answers meanwhile, but `/readyz` says 503.
+    ready: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -144,7 +147,19 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             tokens: auth::TokenCache::default(),
             reload: tokio::sync::Mutex::new(()),
+            ready: tokio::sync::watch::Sender::new(true),
         })
+    }
+
+    /// Whether the start-up re-match (if any) is done.
+    pub fn is_ready(&self) -> bool {
+        *self.ready.borrow()
+    }
+
+    /// Wait until [`AppState::is_ready`].
+    pub async fn until_ready(&self) {
+        let mut rx = self.ready.subscribe();
+        let _ = rx.wait_for(|r| *r).await;
     }
 
     /// The advisory index in use now.
@@ -578,22 +593,27 @@ pub struct Running {
     pub bootstrap_secret: Option<String>,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Why the server stopped by itself (the start-up re-match failed).
+    failure: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl Running {
     /// Stop accepting, finish in-flight requests, and return.
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.shutdown.send(true);
-        self.task
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.wait().await
     }
 
-    /// Wait until the server stops by itself (it does not, unless it fails).
+    /// Wait until the server stops (by itself only if it fails).
     pub async fn wait(self) -> std::io::Result<()> {
-        self.task
+        let served = self
+            .task
             .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        match self.failure.lock().ok().and_then(|mut f| f.take()) {
+            Some(why) => Err(std::io::Error::other(why)),
+            None => served,
+        }
     }
 
     /// A handle that triggers graceful shutdown.
@@ -628,13 +648,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     });
     let matcher = Arc::new(matcher);
     let state = AppState::new(store, matcher.clone(), config.clone());
-    if known_digest.as_deref() != Some(matcher.digest()) {
-        // The advisory database changed while no server ran (or this is the first start):
-        // the fingerprints of the old one are not known, so every package the new index
-        // names is re-matched once.
-        rematch(&state, None, matcher, &Actor::system())
-            .await
-            .map_err(|e| StartError::Store(patchpilot_store::Error::Backend(e.message)))?;
+    // The advisory database changed while no server ran (or this is the first start): the
+    // fingerprints of the old one are not known, so every package the new index names is
+    // re-matched once. That takes a while on a large fleet (~12-18 s at 10,000 assets),
+    // so it runs while the server already answers: reports are matched against the new
+    // database meanwhile (and an asset that reports during the pass is re-matched again),
+    // and `/readyz` says 503 until it is done. If it fails, the server stops.
+    let startup_rematch = known_digest.as_deref() != Some(matcher.digest());
+    if startup_rematch {
+        state.ready.send_replace(false);
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -649,6 +671,30 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let (tx, mut rx) = tokio::sync::watch::channel(false);
     let router = app(state.clone());
     tokio::spawn(follow_feed_updates(state.clone()));
+    let failure: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    if startup_rematch {
+        let (st, stop, failed) = (state.clone(), tx.clone(), failure.clone());
+        tokio::spawn(async move {
+            match rematch(&st, None, matcher, &Actor::system()).await {
+                Ok(r) => {
+                    tracing::info!(
+                        keys = r.packages_rematched,
+                        opened = r.findings_opened,
+                        fixed = r.findings_fixed,
+                        "fleet re-matched against the advisory database; ready"
+                    );
+                    st.ready.send_replace(true);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e.message, "re-matching the fleet at start failed; stopping");
+                    if let Ok(mut f) = failed.lock() {
+                        *f = Some(format!("re-matching the fleet at start: {}", e.message));
+                    }
+                    let _ = stop.send(true);
+                }
+            }
+        });
+    }
     let task = match &config.tls {
         None => tokio::spawn(async move {
             axum::serve(listener, router)
@@ -687,5 +733,6 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         bootstrap_secret,
         shutdown: tx,
         task,
+        failure,
     })
 }

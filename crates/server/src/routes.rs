@@ -35,10 +35,16 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// Readiness: the database answers.
+/// Readiness: the start-up re-match (after an advisory database change) is done and the
+/// database answers.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(st): S) -> R<Json<Health>> {
+    if !st.is_ready() {
+        return Err(ApiError::unavailable(
+            "re-matching the fleet against a new advisory database",
+        ));
+    }
     st.store
         .ping()
         .await

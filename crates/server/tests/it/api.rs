@@ -669,3 +669,95 @@ async fn tls_with_a_pinned_ca() {
     );
     running.shutdown().await.unwrap();
 }
+
+/// A start with a changed advisory database answers at once and re-matches the fleet in
+/// the background: `/healthz` is 200 and `/readyz` 503 until the re-match is done, then
+/// 200 with the findings of the new database. The re-match is held up by locking the
+/// asset row it must write (PostgreSQL only: SQLite's one writer cannot be held from
+/// outside without also holding up the start).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_after_a_database_change_answers_while_it_rematches() {
+    let Some(base) = backends("start_rematch_readiness")
+        .into_iter()
+        .find_map(|b| match b {
+            Backend::Postgres(url) => Some(url),
+            Backend::Sqlite => None,
+        })
+    else {
+        return;
+    };
+    let (url, schema) = fresh_schema(&base).await;
+    let pg = Backend::Postgres(base.clone());
+    // First life: no advisories; one asset reports two packages the fixtures name.
+    let empty = tempfile::tempdir().unwrap();
+    patchpilot_advisory_db::import_advisories(
+        empty.path(),
+        std::path::Path::new("none"),
+        "test",
+        vec![],
+    )
+    .unwrap();
+    let u = url.clone();
+    let srv =
+        TestServer::start_with(&pg, Some(empty.path()), move |c| c.database_url = Some(u)).await;
+    let (asset, agent) = srv.enroll("web-1").await;
+    let r = report(
+        "k1",
+        &[
+            ("crates.io", "demo-crate", "1.0.0"),
+            ("PyPI", "Django", "4.1"),
+        ],
+    );
+    let (s, ack) = srv.post("/api/v1/agent/inventory", &agent, r).await;
+    assert_eq!((s, &ack["findings_opened"]), (200, &json!(0)), "{ack}");
+    srv.stop().await;
+
+    // Second life, with the fixture advisories: hold the asset's row so the re-match
+    // cannot write.
+    use sqlx::Connection;
+    let mut holder = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+    sqlx::query("SELECT 1 FROM assets WHERE id = $1 FOR UPDATE")
+        .bind(asset)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let db = fixture_db();
+    let u = url.clone();
+    let srv =
+        TestServer::start_unready(&pg, Some(db.path()), move |c| c.database_url = Some(u)).await;
+    let (s, _) = srv.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(s, 200);
+    let (s, v) = srv.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(s, 503, "{v}");
+    assert!(v.to_string().contains("re-matching"), "{v}");
+    assert!(!srv.state().is_ready());
+
+    sqlx::query("COMMIT").execute(&mut holder).await.unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        srv.state().until_ready(),
+    )
+    .await
+    .expect("the start-up re-match finishes once the row is free");
+    let (s, _) = srv.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(s, 200);
+    let (_, f) = srv
+        .get(
+            &format!("/api/v1/findings?asset_id={asset}"),
+            &srv.admin.clone(),
+        )
+        .await;
+    assert_eq!(
+        open_findings(&f),
+        vec![
+            ("PP-TEST-0001".into(), "demo-crate".into(), "1.0.0".into()),
+            ("PP-TEST-0002".into(), "Django".into(), "4.1".into())
+        ]
+    );
+    srv.stop().await;
+    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
+    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut c)
+        .await;
+}

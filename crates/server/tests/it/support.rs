@@ -91,6 +91,24 @@ impl TestServer {
         data_dir: Option<&Path>,
         configure: impl FnOnce(&mut Config),
     ) -> TestServer {
+        let srv = TestServer::start_unready(backend, data_dir, configure).await;
+        // A start with a changed advisory database re-matches the fleet while it already
+        // answers; tests look at findings, so they begin once it is done.
+        srv.state().until_ready().await;
+        srv
+    }
+
+    /// The running server's state.
+    pub fn state(&self) -> &std::sync::Arc<patchpilot_server::AppState> {
+        &self.running.as_ref().expect("running").state
+    }
+
+    /// [`TestServer::start_with`] without waiting for a start-up re-match to finish.
+    pub async fn start_unready(
+        backend: &Backend,
+        data_dir: Option<&Path>,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let tmp = tempfile::tempdir().unwrap();
         let data_dir = data_dir
             .map(Path::to_path_buf)
