@@ -22,6 +22,11 @@
 //! - An incompatible or corrupt database makes [`Database::open`] fail with "run
 //!   `patchpilot feeds import` again"; [`import`] then starts from an empty database and
 //!   says so in [`ImportSummary::discarded`].
+//! - **A whole file can travel.** Server replicas share the database through their store:
+//!   [`Database::open_with_file`] returns the bytes a database was decoded from (so the
+//!   copy shared is exactly the one loaded), [`Database::from_file_bytes`] decodes a
+//!   received copy with the same checks as a file, and [`install`] writes it with the
+//!   import's lock, temp file and rename.
 //!
 //! Not here: matching (the matcher crate) and downloading feeds (the CLI).
 
@@ -180,17 +185,32 @@ fn load_only(path: &Path, only: Option<&[&str]>) -> Result<Option<format::Payloa
             })
         }
     };
-    match format::decode_only(&mut file, len, only) {
-        Ok(p) => Ok(Some(p)),
-        Err(format::DecodeError::Version(found)) => Err(DbError::Incompatible {
+    format::decode_only(&mut file, len, only)
+        .map(Some)
+        .map_err(|e| decode_error(path, e))
+}
+
+/// Decode a database file held in memory (`path` names it in errors).
+fn decode_bytes(
+    path: &Path,
+    bytes: &[u8],
+    only: Option<&[&str]>,
+) -> Result<format::Payload, DbError> {
+    format::decode_only(&mut std::io::Cursor::new(bytes), bytes.len() as u64, only)
+        .map_err(|e| decode_error(path, e))
+}
+
+fn decode_error(path: &Path, e: format::DecodeError) -> DbError {
+    match e {
+        format::DecodeError::Version(found) => DbError::Incompatible {
             path: path.to_path_buf(),
             found,
             expected: FORMAT_VERSION,
-        }),
-        Err(format::DecodeError::Corrupt(reason)) => Err(DbError::Corrupt {
+        },
+        format::DecodeError::Corrupt(reason) => DbError::Corrupt {
             path: path.to_path_buf(),
             reason,
-        }),
+        },
     }
 }
 
@@ -211,15 +231,42 @@ impl Database {
     fn open_sections(data_dir: &Path, only: Option<&[&str]>) -> Result<Database, DbError> {
         let path = db_path(data_dir);
         let payload = load_only(&path, only)?;
+        Ok(Database::from_payload(path, payload))
+    }
+
+    fn from_payload(path: PathBuf, payload: Option<format::Payload>) -> Database {
         let written_at = payload.as_ref().map(|p| p.written_at);
         let p = payload.unwrap_or_default();
-        Ok(Database {
+        Database {
             path,
             written_at,
             advisories: p.advisories,
             sources: p.sources,
             aliases: OnceLock::new(),
-        })
+        }
+    }
+
+    /// [`Database::open`], also returning the file's bytes (`None` when there is no file):
+    /// the file is read once, so the bytes are exactly what was decoded even if an import
+    /// replaces the file meanwhile.
+    pub fn open_with_file(data_dir: &Path) -> Result<(Database, Option<Vec<u8>>), DbError> {
+        let path = db_path(data_dir);
+        match fs::read(&path) {
+            Ok(bytes) => Ok((Database::from_file_bytes(data_dir, &bytes)?, Some(bytes))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok((Database::from_payload(path, None), None))
+            }
+            Err(error) => Err(DbError::Io { path, error }),
+        }
+    }
+
+    /// Decode a whole database file held in memory (a copy received from elsewhere) with
+    /// the checks [`Database::open`] applies to the file; `data_dir` is where it belongs
+    /// ([`Database::path`]).
+    pub fn from_file_bytes(data_dir: &Path, bytes: &[u8]) -> Result<Database, DbError> {
+        let path = db_path(data_dir);
+        let payload = decode_bytes(&path, bytes, None)?;
+        Ok(Database::from_payload(path, Some(payload)))
     }
 
     /// The database file (which may not exist yet).
@@ -422,22 +469,60 @@ fn merge_and_write(data_dir: &Path, batches: Vec<source::Batch>) -> Result<Impor
     Ok(summary)
 }
 
+/// Make `bytes`, a whole database file received from elsewhere (another server replica's,
+/// through the server's store), this data dir's database, the way an import writes one:
+/// under the import lock, a temp file in the same directory, fsync, rename. Readers see
+/// the old or the new file. The header and table are checked first (bad bytes are an
+/// error and change nothing); callers that use the records decode them with
+/// [`Database::from_file_bytes`] first.
+///
+/// `Ok(false)`, and nothing changes, when the file there was written later than `bytes`
+/// (by an import here): a local import is never overwritten with an older copy. Written
+/// in the same second, the copy wins (it is the one the caller was told to use). An
+/// unreadable file there is replaced.
+pub fn install(data_dir: &Path, bytes: &[u8]) -> Result<bool, DbError> {
+    let path = db_path(data_dir);
+    let incoming = decode_bytes(&path, bytes, Some(&[]))?.written_at;
+    fs::create_dir_all(data_dir).map_err(|error| DbError::Io {
+        path: data_dir.to_path_buf(),
+        error,
+    })?;
+    let _lock = lock(data_dir)?;
+    // Only the table: written_at.
+    match load_only(&path, Some(&[])) {
+        Ok(Some(here)) if here.written_at > incoming => return Ok(false),
+        Ok(_) | Err(DbError::Incompatible { .. } | DbError::Corrupt { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    write_bytes_atomically(data_dir, &path, bytes)?;
+    Ok(true)
+}
+
 fn write_atomically(
     data_dir: &Path,
     path: &Path,
     payload: &format::Payload,
 ) -> Result<(), DbError> {
+    let bytes = format::encode(payload).map_err(|reason| DbError::Write {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    write_bytes_atomically(data_dir, path, &bytes)
+}
+
+/// Write `bytes` to `path` through a temp file in `data_dir` and a rename. The caller
+/// holds the import lock.
+fn write_bytes_atomically(data_dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), DbError> {
     let write_err = |reason: String| DbError::Write {
         path: path.to_path_buf(),
         reason,
     };
-    let bytes = format::encode(payload).map_err(&write_err)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".advisories.db.")
         .suffix(".tmp")
         .tempfile_in(data_dir)
         .map_err(|e| write_err(format!("cannot create a temp file: {e}")))?;
-    tmp.write_all(&bytes)
+    tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| write_err(e.to_string()))?;
     tmp.persist(path)
@@ -477,6 +562,63 @@ mod tests {
                 "{new} vs {old}"
             );
         }
+    }
+
+    fn file(written_at: u64, ids: &[&str]) -> Vec<u8> {
+        format::encode(&format::Payload {
+            written_at,
+            sources: vec![],
+            advisories: ids
+                .iter()
+                .map(|id| adv(id, "2024-01-01T00:00:00Z", &[]))
+                .collect(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn install_writes_a_received_copy_but_never_over_a_newer_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (newer, older) = (file(20, &["A-1", "A-2"]), file(10, &["B-1"]));
+        // Nothing there yet: no bytes, an empty database.
+        let (db, bytes) = Database::open_with_file(dir.path()).unwrap();
+        assert!(bytes.is_none() && db.is_empty() && db.written_at().is_none());
+
+        assert!(install(dir.path(), &newer).unwrap());
+        let (db, bytes) = Database::open_with_file(dir.path()).unwrap();
+        assert_eq!(bytes.as_deref(), Some(&newer[..]), "the file is the copy");
+        assert_eq!((db.len(), db.written_at()), (2, Some(20)));
+        let decoded = Database::from_file_bytes(dir.path(), &newer).unwrap();
+        assert_eq!(decoded.advisories(), db.advisories());
+        assert_eq!(decoded.path(), db.path());
+
+        // An older copy leaves the file alone; one of the same second replaces it.
+        assert!(!install(dir.path(), &older).unwrap());
+        assert_eq!(fs::read(db.path()).unwrap(), newer);
+        let same_second = file(20, &["C-1"]);
+        assert!(install(dir.path(), &same_second).unwrap());
+        assert_eq!(fs::read(db.path()).unwrap(), same_second);
+
+        // Bad bytes are an error before anything is written.
+        let mut bad = older.clone();
+        bad.truncate(bad.len() - 1);
+        assert!(matches!(
+            install(dir.path(), &bad),
+            Err(DbError::Corrupt { .. })
+        ));
+        assert!(Database::from_file_bytes(dir.path(), &bad).is_err());
+        assert_eq!(fs::read(db.path()).unwrap(), same_second);
+
+        // An unreadable file there is replaced, even by an older copy; no temp files stay.
+        fs::write(db.path(), b"garbage").unwrap();
+        assert!(install(dir.path(), &older).unwrap());
+        assert_eq!(Database::open(dir.path()).unwrap().written_at(), Some(10));
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [FILE_NAME, LOCK_FILE_NAME]);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! PostgreSQL by URL). It holds no state a replica would need to share: tokens are
 //! looked up in the database (cached for seconds), inventories are applied with an
 //! optimistic check, jobs are claimed with row locks, and the only in-memory structure of
-//! weight, the advisory index, is rebuilt from the advisory database on each replica.
+//! weight, the advisory index, is rebuilt on each replica from the advisory database
+//! file, which the replica that re-matched the fleet against it stores in the database
+//! for the others ([`Config::share_advisory_file`]).
 //!
 //! Findings stay current incrementally (see [`matching`]): a report re-matches only the
 //! packages that changed, a feed reload only the packages whose advisories changed.
@@ -52,6 +54,12 @@ pub struct Config {
     /// Assets re-matched at a time after an advisory database change: what a re-match
     /// holds at once (packages, findings, changes) is bounded by a page, not by the fleet.
     pub rematch_page_assets: u32,
+    /// Store a copy of the advisory database file in the database whenever the fleet is
+    /// re-matched against it, so that other replicas (and a replica with an empty data
+    /// dir) load it from there. `None`: yes on PostgreSQL (replicas), no on SQLite (one
+    /// server; a copy of a file of several MB to hundreds would only cost space).
+    /// Replicas load a stored copy whenever there is one, whatever this says.
+    pub share_advisory_file: Option<bool>,
 }
 
 impl std::fmt::Debug for Config {
@@ -70,6 +78,7 @@ impl std::fmt::Debug for Config {
                 &self.bootstrap_token.as_ref().map(|_| "<redacted>"),
             )
             .field("rematch_page_assets", &self.rematch_page_assets)
+            .field("share_advisory_file", &self.share_advisory_file)
             .finish()
     }
 }
@@ -100,6 +109,7 @@ impl Config {
             job_lease_secs: 300,
             job_poll_ms: 2_000,
             rematch_page_assets: 500,
+            share_advisory_file: None,
         }
     }
 }
@@ -121,6 +131,13 @@ pub enum StartError {
     },
     #[error("TLS: {0}")]
     Tls(String),
+    #[error(
+        "no advisory database in {}, and the store holds no usable copy of the one the fleet \
+         was matched against ({digest}); run `patchpilot feeds import` or `feeds sync` here, \
+         or reload feeds on a replica that has it",
+        dir.display()
+    )]
+    NoAdvisories { dir: PathBuf, digest: String },
     #[error("{0}")]
     Store(#[from] patchpilot_store::Error),
 }
@@ -170,12 +187,23 @@ impl AppState {
         }
     }
 
+    /// Whether re-matches store the advisory database file ([`Config::share_advisory_file`]).
+    pub fn shares_advisory_file(&self) -> bool {
+        shares_advisory_file(&self.config, self.store.as_ref())
+    }
+
     pub fn set_matcher(&self, m: Arc<Matcher>) {
         match self.matcher.write() {
             Ok(mut g) => *g = m,
             Err(p) => *p.into_inner() = m,
         }
     }
+}
+
+fn shares_advisory_file(config: &Config, store: &dyn Store) -> bool {
+    config
+        .share_advisory_file
+        .unwrap_or(store.backend() == patchpilot_store::Backend::Postgres)
 }
 
 /// Open the store a URL names (see [`Config::database_url`]).
@@ -320,16 +348,19 @@ const FEED_STATE: &str = "advisories";
 pub async fn reload_feeds(st: &AppState, actor: &Actor) -> Result<ReloadResponse, ApiError> {
     let _guard = st.reload.lock().await;
     let dir = st.config.data_dir.clone();
-    let new = tokio::task::spawn_blocking(move || Matcher::load(&dir))
+    let share = st.shares_advisory_file();
+    let (new, file) = tokio::task::spawn_blocking(move || Matcher::load_with_file(&dir, share))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(|e| ApiError::unavailable(format!("advisory database: {e}")))?;
     let old = st.matcher();
-    rematch(st, Some(&old), Arc::new(new), actor).await
+    rematch(st, Some(&old), Arc::new(new), file, actor).await
 }
 
 /// Apply the difference between `old` and `new` to the fleet's findings and make `new`
-/// current. `old = None` re-matches every package the new index knows.
+/// current. `old = None` re-matches every package the new index knows. `file`, the bytes
+/// `new` was decoded from, is stored for the other replicas before the new digest is
+/// recorded (and announced), so a replica told of a digest can always fetch its file.
 ///
 /// The fleet is re-matched a page of assets at a time ([`Config::rematch_page_assets`]):
 /// read that page's packages and live findings on the changed names, match, reconcile,
@@ -341,6 +372,7 @@ pub async fn rematch(
     st: &AppState,
     old: Option<&Matcher>,
     new: Arc<Matcher>,
+    file: Option<Vec<u8>>,
     actor: &Actor,
 ) -> Result<ReloadResponse, ApiError> {
     let mut out = ReloadResponse {
@@ -372,6 +404,16 @@ pub async fn rematch(
         out.findings_opened = counts.opened;
         out.findings_fixed = counts.fixed;
         out.findings_updated = counts.updated;
+        if let Some(bytes) = file {
+            // Stored only now that the pass succeeded, so the files kept (the last two)
+            // are the digest about to be recorded and the one recorded before it, which a
+            // replica starting meanwhile reads. A failure is handled as a failed pass:
+            // nothing recorded, and the next reload or start does it again.
+            if let Err(e) = st.store.put_advisory_file(new.digest(), bytes, now).await {
+                st.set_matcher(previous);
+                return Err(e.into());
+            }
+        }
         st.store
             .set_feed_state(
                 FeedState {
@@ -508,9 +550,10 @@ async fn rematch_page(
 }
 
 /// Keep this replica's advisory index in step with the others: when any process announces
-/// that it re-matched the fleet against a new advisory database, load that database from
-/// this replica's data dir (without re-matching: the announcer did) if its digest is the
-/// one recorded in the store.
+/// that it re-matched the fleet against a new advisory database, load that database
+/// (without re-matching: the announcer did) from the copy the announcer stored, writing it
+/// into this replica's data dir; without a stored copy, from the data dir if its digest is
+/// the one recorded, else warn.
 async fn follow_feed_updates(state: Arc<AppState>) {
     let mut notices = state.store.subscribe();
     loop {
@@ -535,6 +578,18 @@ async fn follow_feed_updates(state: Arc<AppState>) {
             continue;
         }
         let _guard = state.reload.lock().await;
+        if state.matcher().digest() == digest {
+            continue;
+        }
+        match fetch_shared(state.store.as_ref(), &state.config.data_dir, &digest).await {
+            Ok(Some(m)) => {
+                tracing::info!(%digest, "advisory database loaded from the store after another replica's feed update");
+                state.set_matcher(Arc::new(m));
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "reading the advisory database from the store"),
+        }
         let dir = state.config.data_dir.clone();
         match tokio::task::spawn_blocking(move || Matcher::load(&dir)).await {
             Ok(Ok(m)) if m.digest() == digest => {
@@ -544,11 +599,53 @@ async fn follow_feed_updates(state: Arc<AppState>) {
             Ok(Ok(m)) => tracing::warn!(
                 local = m.digest(),
                 announced = %digest,
-                "another replica matched a different advisory database than this data dir holds; \
-                 sync feeds here and reload"
+                "another replica matched an advisory database that the store holds no copy of \
+                 and this data dir does not hold either; sync feeds here and reload"
             ),
             Ok(Err(e)) => tracing::warn!(error = %e, "advisory database"),
             Err(e) => tracing::warn!(error = %e, "reload task"),
+        }
+    }
+}
+
+/// The advisory database the store holds under `digest`, as a matcher, once checked to be
+/// that database, and written into the data dir for the next start (unless the file there
+/// was written later: an import here is never overwritten; a failed write is a warning,
+/// the copy in memory is still used). `Ok(None)` when the store does not hold
+/// it, or holds a copy this build cannot use (another format version, say so in a warning).
+async fn fetch_shared(
+    store: &dyn Store,
+    data_dir: &Path,
+    digest: &str,
+) -> Result<Option<Matcher>, patchpilot_store::Error> {
+    let Some(bytes) = store.get_advisory_file(digest).await? else {
+        return Ok(None);
+    };
+    let (dir, want) = (data_dir.to_path_buf(), digest.to_string());
+    let loaded = tokio::task::spawn_blocking(move || {
+        let m = Matcher::from_file_bytes(&dir, &bytes).map_err(|e| e.to_string())?;
+        if m.digest() != want {
+            return Err(format!("its advisories have the digest {}", m.digest()));
+        }
+        match patchpilot_advisory_db::install(&dir, &bytes) {
+            Ok(true) => {
+                tracing::info!(digest = %want, dir = %dir.display(), "advisory database from the store written into the data dir");
+            }
+            Ok(false) => tracing::info!(
+                digest = %want,
+                "the data dir's advisory database was written later than the store's; kept it (reload feeds to match against it)"
+            ),
+            Err(e) => tracing::warn!(error = %e, "writing the advisory database from the store into the data dir"),
+        }
+        Ok(m)
+    })
+    .await
+    .map_err(|e| patchpilot_store::Error::Backend(format!("loading the stored advisory database: {e}")))?;
+    match loaded {
+        Ok(m) => Ok(Some(m)),
+        Err(why) => {
+            tracing::warn!(%digest, %why, "the advisory database stored under this digest is not usable here");
+            Ok(None)
         }
     }
 }
@@ -631,14 +728,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     })?;
     let store = open_store(config.database_url.as_deref(), &config.data_dir).await?;
     let bootstrap_secret = bootstrap(store.as_ref(), config.bootstrap_token.as_deref()).await?;
+    let share = shares_advisory_file(&config, store.as_ref());
     let dir = config.data_dir.clone();
-    let matcher = tokio::task::spawn_blocking(move || Matcher::load(&dir))
+    let local = tokio::task::spawn_blocking(move || Matcher::load_with_file(&dir, share))
         .await
         .map_err(|e| {
             StartError::Store(patchpilot_store::Error::Backend(format!(
                 "loading advisories: {e}"
             )))
-        })??;
+        })?;
     let known = store.get_feed_state(FEED_STATE).await?;
     let known_digest = known.as_ref().and_then(|s| {
         s.state
@@ -646,6 +744,63 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             .and_then(|d| d.as_str())
             .map(str::to_string)
     });
+    let known_written_at = known
+        .as_ref()
+        .and_then(|s| s.state.get("written_at").and_then(|w| w.as_u64()));
+    // The fleet was matched against another database than the data dir's: load that one
+    // from the store when the data dir has none (a new replica), an unusable one, or an
+    // older one (written before it; another replica synced feeds since). A data dir
+    // whose file is as new or newer (an import here while the server was down) is
+    // re-matched against instead, as is any database the store holds no copy of.
+    let mut shared = None;
+    if let Some(d) = &known_digest {
+        let fetch = match &local {
+            Ok((m, _)) => {
+                m.digest() != d && (m.written_at().is_none() || m.written_at() < known_written_at)
+            }
+            Err(_) => true,
+        };
+        if fetch {
+            shared = fetch_shared(store.as_ref(), &config.data_dir, d).await?;
+        }
+    }
+    let (matcher, file, startup_rematch) = match shared {
+        Some(m) => {
+            tracing::info!(digest = %m.digest(), "advisory database loaded from the store");
+            (m, None, false)
+        }
+        None => {
+            let (m, file) = local?;
+            match &known_digest {
+                // No file here: re-matching the fleet against an empty database would
+                // close every finding.
+                Some(d) if d != m.digest() && m.written_at().is_none() => {
+                    return Err(StartError::NoAdvisories {
+                        dir: config.data_dir.clone(),
+                        digest: d.clone(),
+                    });
+                }
+                _ => {}
+            }
+            let rematch = known_digest.as_deref() != Some(m.digest());
+            (m, file, rematch)
+        }
+    };
+    let file = match (startup_rematch, file) {
+        (false, Some(bytes)) => {
+            // The data dir holds the database recorded: make sure the store has its copy
+            // too (a store from before copies were kept, or sharing just turned on).
+            // Already stored, it is not sent again.
+            if let Err(e) = store
+                .put_advisory_file(matcher.digest(), bytes, Ts::now())
+                .await
+            {
+                tracing::warn!(error = %e, "storing the advisory database for other replicas");
+            }
+            None
+        }
+        (_, file) => file,
+    };
     let matcher = Arc::new(matcher);
     let state = AppState::new(store, matcher.clone(), config.clone());
     // The advisory database changed while no server ran (or this is the first start): the
@@ -654,7 +809,6 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     // so it runs while the server already answers: reports are matched against the new
     // database meanwhile (and an asset that reports during the pass is re-matched again),
     // and `/readyz` says 503 until it is done. If it fails, the server stops.
-    let startup_rematch = known_digest.as_deref() != Some(matcher.digest());
     if startup_rematch {
         state.ready.send_replace(false);
     }
@@ -675,7 +829,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     if startup_rematch {
         let (st, stop, failed) = (state.clone(), tx.clone(), failure.clone());
         tokio::spawn(async move {
-            match rematch(&st, None, matcher, &Actor::system()).await {
+            match rematch(&st, None, matcher, file, &Actor::system()).await {
                 Ok(r) => {
                     tracing::info!(
                         keys = r.packages_rematched,

@@ -78,6 +78,30 @@ impl Matcher {
         Ok(Matcher::from_database(db))
     }
 
+    /// [`Matcher::load`]; with `keep_file`, also the bytes of the file it was decoded from
+    /// (`None` when there is no file), read once, so that they are exactly the database
+    /// loaded even if an import replaces the file meanwhile.
+    pub fn load_with_file(
+        data_dir: &Path,
+        keep_file: bool,
+    ) -> Result<(Matcher, Option<Vec<u8>>), patchpilot_advisory_db::DbError> {
+        if !keep_file {
+            return Ok((Matcher::load(data_dir)?, None));
+        }
+        let (db, bytes) = Database::open_with_file(data_dir)?;
+        Ok((Matcher::from_database(db), bytes))
+    }
+
+    /// An advisory database file received as bytes (another replica's, from the store).
+    pub fn from_file_bytes(
+        data_dir: &Path,
+        bytes: &[u8],
+    ) -> Result<Matcher, patchpilot_advisory_db::DbError> {
+        Ok(Matcher::from_database(Database::from_file_bytes(
+            data_dir, bytes,
+        )?))
+    }
+
     pub fn from_database(db: Database) -> Matcher {
         let mut fingerprints = HashMap::with_capacity(db.advisories().len());
         let mut all = Sha256::new();

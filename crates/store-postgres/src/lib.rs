@@ -1404,6 +1404,51 @@ impl Store for PgStore {
         Ok(())
     }
 
+    // ------------------------------------------------------------------ advisory files
+
+    async fn put_advisory_file(&self, digest: &str, bytes: Vec<u8>, now: Ts) -> Result<()> {
+        let mut tx = self.begin().await?;
+        // Puts from several replicas take turns, so "this one and the one before" is one
+        // order; reads (plain SELECTs) are not blocked.
+        sqlx::query("LOCK TABLE advisory_files IN EXCLUSIVE MODE")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let kept = sqlx::query("UPDATE advisory_files SET stored_at = $2 WHERE digest = $1")
+            .bind(digest)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if kept.rows_affected() == 0 {
+            sqlx::query("INSERT INTO advisory_files (digest, stored_at, body) VALUES ($1, $2, $3)")
+                .bind(digest)
+                .bind(now.0)
+                .bind(bytes)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        sqlx::query(
+            "DELETE FROM advisory_files WHERE digest <> $1 AND digest NOT IN \
+             (SELECT digest FROM advisory_files WHERE digest <> $1 \
+              ORDER BY stored_at DESC, digest DESC LIMIT 1)",
+        )
+        .bind(digest)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn get_advisory_file(&self, digest: &str) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT body FROM advisory_files WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)
+    }
+
     // ------------------------------------------------------------------ jobs
 
     async fn enqueue_job(&self, new: NewJob, now: Ts, actor: &Actor) -> Result<Job> {

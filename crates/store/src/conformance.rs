@@ -59,6 +59,7 @@ macro_rules! conformance_suite {
             rematch_changes_skip_assets_that_reported,
             apply_finding_changes_counts,
             feed_state_round_trip,
+            advisory_files_keep_the_last_two,
             jobs_enqueue_claim_finish,
             jobs_lease_expiry_reclaim,
             jobs_finish_rules,
@@ -2108,6 +2109,74 @@ pub async fn feed_state_round_trip(store: Arc<dyn Store>) {
     store.set_feed_state(kev.clone(), &admin()).await.unwrap();
     assert_eq!(store.get_feed_state("kev").await.unwrap(), Some(kev));
     assert_chain_ok(&*store).await;
+}
+
+/// `n` bytes that do not compress, with every byte value (an advisory database file is
+/// binary).
+fn file_bytes(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+pub async fn advisory_files_keep_the_last_two(store: Arc<dyn Store>) {
+    assert_eq!(store.get_advisory_file("d1").await.unwrap(), None);
+    let records = count_records(&*store).await;
+    let d1 = file_bytes(3 << 20, 1);
+    store.put_advisory_file("d1", d1.clone(), T0).await.unwrap();
+    assert!(store.get_advisory_file("d1").await.unwrap() == Some(d1.clone()));
+    assert_eq!(store.get_advisory_file("D1").await.unwrap(), None);
+    // A digest already stored keeps its bytes.
+    store
+        .put_advisory_file("d1", file_bytes(10, 2), T0.plus_secs(1))
+        .await
+        .unwrap();
+    assert!(store.get_advisory_file("d1").await.unwrap() == Some(d1.clone()));
+
+    let (d2, d3, d4) = (file_bytes(1 << 20, 3), file_bytes(5, 4), file_bytes(0, 5));
+    store
+        .put_advisory_file("d2", d2.clone(), T0.plus_secs(2))
+        .await
+        .unwrap();
+    assert!(store.get_advisory_file("d1").await.unwrap() == Some(d1.clone()));
+    assert!(store.get_advisory_file("d2").await.unwrap() == Some(d2.clone()));
+    // A third: the oldest goes.
+    store
+        .put_advisory_file("d3", d3.clone(), T0.plus_secs(3))
+        .await
+        .unwrap();
+    assert_eq!(store.get_advisory_file("d1").await.unwrap(), None);
+    assert_eq!(
+        store.get_advisory_file("d2").await.unwrap(),
+        Some(d2.clone())
+    );
+    assert_eq!(
+        store.get_advisory_file("d3").await.unwrap(),
+        Some(d3.clone())
+    );
+    // Storing d2 again makes it the latest, so d3 is the one before the next.
+    store
+        .put_advisory_file("d2", Vec::new(), T0.plus_secs(4))
+        .await
+        .unwrap();
+    store
+        .put_advisory_file("d4", d4.clone(), T0.plus_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(store.get_advisory_file("d3").await.unwrap(), None);
+    assert_eq!(store.get_advisory_file("d2").await.unwrap(), Some(d2));
+    assert_eq!(store.get_advisory_file("d4").await.unwrap(), Some(d4));
+    assert_eq!(
+        count_records(&*store).await,
+        records,
+        "advisory files are not audited"
+    );
 }
 
 // ---------------------------------------------------------------------- jobs

@@ -8,7 +8,8 @@
 //! Design rules every backend follows:
 //! - Every state-changing method takes an [`Actor`] and writes exactly one audit record
 //!   in the same transaction as the change (see [`audit`] for the hash chain). Heartbeats
-//!   are liveness telemetry, not state changes, and write none.
+//!   are liveness telemetry, not state changes, and write none; nor do stored advisory
+//!   database files, a cache of public data (see [`Store::put_advisory_file`]).
 //! - Nothing is half-written: each method is one transaction.
 //! - The server holds no state: optimistic checks (`expected_previous` on inventories)
 //!   and row locks (`FOR UPDATE SKIP LOCKED` for jobs) make concurrent replicas safe.
@@ -151,6 +152,19 @@ pub trait Store: Send + Sync + 'static {
 
     async fn get_feed_state(&self, name: &str) -> Result<Option<FeedState>>;
     async fn set_feed_state(&self, state: FeedState, actor: &Actor) -> Result<()>;
+
+    // ---------------------------------------------------------------- advisory files
+
+    /// Keep a copy of an advisory database file (`advisories.db`, several MB to hundreds)
+    /// under its digest, so that server replicas load the database the fleet was matched
+    /// against from here instead of each being provisioned with it. A digest already
+    /// stored keeps its bytes (and counts as stored `now`). Then every file but this one
+    /// and the one stored before it is deleted: a replica told of the previous digest can
+    /// still fetch it while the new one is being recorded. Not audited: it is a cache of
+    /// public data, and what it changes is recorded by the feed state that names it.
+    async fn put_advisory_file(&self, digest: &str, bytes: Vec<u8>, now: Ts) -> Result<()>;
+    /// The file stored under `digest`, if it is still kept.
+    async fn get_advisory_file(&self, digest: &str) -> Result<Option<Vec<u8>>>;
 
     // ---------------------------------------------------------------- jobs
 
