@@ -1,36 +1,9 @@
 //! The API end to end: enrolment, inventories, findings, jobs, audit, bad requests.
 
-use std::path::PathBuf;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::*;
-
-fn fixture_db() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/advisories");
-    patchpilot_advisory_db::import(dir.path(), &[src], &mut |_| {}).expect("import fixtures");
-    dir
-}
-
-fn open_findings(v: &Value) -> Vec<(String, String, String)> {
-    let mut out: Vec<_> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["state"] == "open")
-        .map(|f| {
-            (
-                f["advisory_id"].as_str().unwrap().to_string(),
-                f["package"]["name"].as_str().unwrap().to_string(),
-                f["package"]["version"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 #[tokio::test]
 async fn agent_lifecycle_on_every_backend() {

@@ -3,20 +3,15 @@
 //! follows that replica's feed reloads; a server that has no database and cannot get the
 //! recorded one refuses to start instead of re-matching the fleet against nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::support::*;
 
-fn import_fixtures(dir: &Path) {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/advisories");
-    patchpilot_advisory_db::import(dir, &[src], &mut |_| {}).expect("import fixtures");
-}
-
 /// (advisory, package, version) of the asset's open findings, sorted.
-async fn open_findings(srv: &TestServer, asset: i64) -> Vec<(String, String, String)> {
+async fn open_findings_of(srv: &TestServer, asset: i64) -> Vec<(String, String, String)> {
     let (s, v) = srv
         .get(
             &format!("/api/v1/findings?asset_id={asset}&limit=1000"),
@@ -24,21 +19,7 @@ async fn open_findings(srv: &TestServer, asset: i64) -> Vec<(String, String, Str
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    let mut out: Vec<_> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["state"] == "open")
-        .map(|f| {
-            (
-                f["advisory_id"].as_str().unwrap().to_string(),
-                f["package"]["name"].as_str().unwrap().to_string(),
-                f["package"]["version"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    open_findings(&v)
 }
 
 async fn digest(srv: &TestServer) -> String {
@@ -110,8 +91,8 @@ async fn a_replica_with_an_empty_data_dir_gets_the_advisory_database_from_the_st
         finding("PP-TEST-0002", "Django", "4.1"),
     ];
     assert_eq!((opened_a, opened_b), (2, 2));
-    assert_eq!(open_findings(&a, on_a).await, want);
-    assert_eq!(open_findings(&b, on_b).await, want);
+    assert_eq!(open_findings_of(&a, on_a).await, want);
+    assert_eq!(open_findings_of(&b, on_b).await, want);
 
     // A gets a changed database: one more advisory, on left-pad.
     let extra = patchpilot_osv::parse_json(
@@ -165,10 +146,10 @@ async fn a_replica_with_an_empty_data_dir_gets_the_advisory_database_from_the_st
         finding("PP-TEST-0002", "Django", "4.1"),
         finding("PP-TEST-0003", "left-pad", "1.0.0"),
     ];
-    assert_eq!(open_findings(&b, on_b2).await, want_new);
-    assert_eq!(open_findings(&a, on_a2).await, want_new);
+    assert_eq!(open_findings_of(&b, on_b2).await, want_new);
+    assert_eq!(open_findings_of(&a, on_a2).await, want_new);
     // A's reload re-matched the asset B had taken the first report of.
-    assert_eq!(open_findings(&b, on_b).await, want_new);
+    assert_eq!(open_findings_of(&b, on_b).await, want_new);
     let written = patchpilot_advisory_db::Database::open(b_dir.path()).unwrap();
     assert_eq!(written.len(), 3, "B's data dir holds the new database");
 
@@ -219,7 +200,7 @@ async fn a_start_without_an_advisory_database_never_rematches_against_nothing() 
     })
     .await;
     assert_eq!(
-        open_findings(&srv, asset).await,
+        open_findings_of(&srv, asset).await,
         vec![
             finding("PP-TEST-0001", "demo-crate", "1.0.0"),
             finding("PP-TEST-0002", "Django", "4.1"),

@@ -241,3 +241,36 @@ pub fn report(key: &str, packages: &[(&str, &str, &str)]) -> Value {
         "packages": packages.iter().map(|(e, n, v)| serde_json::json!({"ecosystem": e, "name": n, "version": v})).collect::<Vec<_>>(),
     })
 }
+
+/// Import the OSV fixtures of tests/fixtures/advisories into `dir`.
+pub fn import_fixtures(dir: &Path) {
+    let src =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/advisories");
+    patchpilot_advisory_db::import(dir, &[src], &mut |_| {}).expect("import fixtures");
+}
+
+/// A data dir holding the fixture advisory database.
+pub fn fixture_db() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    import_fixtures(dir.path());
+    dir
+}
+
+/// (advisory, package, version) of the open findings in a findings list, sorted.
+pub fn open_findings(v: &Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["state"] == "open")
+        .map(|f| {
+            (
+                f["advisory_id"].as_str().unwrap().to_string(),
+                f["package"]["name"].as_str().unwrap().to_string(),
+                f["package"]["version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
