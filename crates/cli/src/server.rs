@@ -28,6 +28,14 @@ pub struct ServerArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 32 << 20)]
     pub body_limit: usize,
+    /// Assets re-matched at a time after an advisory database change (bounds the
+    /// re-match's memory).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rematch_page_assets: u32,
+    /// Store the advisory database in the database for other replicas when the fleet is
+    /// re-matched against it [default: yes on PostgreSQL, no on SQLite].
+    #[arg(long, value_name = "BOOL")]
+    pub share_advisory_file: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +79,8 @@ pub fn server(data_dir: &Path, a: ServerArgs) -> crate::Result<ExitCode> {
     config.listen = a.listen;
     config.database_url = a.database_url;
     config.body_limit = a.body_limit;
+    config.rematch_page_assets = a.rematch_page_assets;
+    config.share_advisory_file = a.share_advisory_file;
     config.tls = a.tls_cert.zip(a.tls_key);
     config.bootstrap_token = std::env::var(env::BOOTSTRAP_TOKEN)
         .ok()
