@@ -101,11 +101,13 @@ pub struct SyncArgs {
     /// FIRST EPSS scores (.csv.gz) URL, or `none` to skip.
     #[arg(long, value_name = "URL")]
     pub epss_url: Option<String>,
-    /// Download every OSV all.zip again instead of fetching only changed records.
+    /// Download every OSV all.zip (and Red Hat's VEX archive) again instead of fetching only
+    /// changed records.
     #[arg(long)]
     pub full: bool,
-    /// Distro trackers to sync as well: debian, alpine (comma-separated or repeated).
-    /// Giving --debian-url, --alpine-url or --alpine-branch enables that tracker too.
+    /// Distro trackers to sync as well: debian, alpine, redhat (comma-separated or
+    /// repeated). Giving --debian-url, --alpine-url, --alpine-branch or --redhat-url enables
+    /// that tracker too.
     #[arg(
         long = "distro",
         value_name = "NAME",
@@ -119,6 +121,10 @@ pub struct SyncArgs {
     /// Alpine secdb base URL; files are BASE/BRANCH/REPO.json [default: https://secdb.alpinelinux.org].
     #[arg(long, value_name = "URL")]
     pub alpine_url: Option<String>,
+    /// Red Hat CSAF VEX folder (archive_latest.txt, changes.csv, YEAR/cve-….json)
+    /// [default: https://security.access.redhat.com/data/csaf/v2/vex].
+    #[arg(long, value_name = "URL")]
+    pub redhat_url: Option<String>,
     /// Alpine branches: v3.20 (its main and community), v3.20/main, or v3.20/main.yaml
     /// (comma-separated or repeated) [default: v3.19, v3.20, v3.21, v3.22].
     #[arg(long = "alpine-branch", value_name = "BRANCH", value_delimiter = ',')]

@@ -340,8 +340,11 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
             "alpine" => {
                 config.alpine = Some(patchpilot_feeds::AlpineConfig::default());
             }
+            "redhat" | "rhel" => {
+                config.redhat = Some(patchpilot_feeds::RedHatConfig::default());
+            }
             "" => {}
-            other => bail!("--distro {other:?}: expected debian or alpine"),
+            other => bail!("--distro {other:?}: expected debian, alpine or redhat"),
         }
     }
     if let Some(u) = args.debian_url {
@@ -355,6 +358,9 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
         if !args.alpine_branches.is_empty() {
             alpine.branches = args.alpine_branches;
         }
+    }
+    if let Some(u) = args.redhat_url {
+        config.redhat.get_or_insert_with(Default::default).base = u;
     }
     let key = args.nvd_api_key.and_then(patchpilot_feeds::ApiKey::new);
     match key {
@@ -381,21 +387,41 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
             .expect("valid template")
             .progress_chars("=> "),
     );
-    let report = patchpilot_feeds::sync(data_dir, &config, &mut |p| {
-        if let patchpilot_feeds::Progress::Download {
+    let documents = ProgressStyle::with_template("{msg:24!} {pos}/{len} documents {bar:30}")
+        .expect("valid template")
+        .progress_chars("=> ");
+    let bytes = bar.style();
+    let report = patchpilot_feeds::sync(data_dir, &config, &mut |p| match p {
+        patchpilot_feeds::Progress::Download {
             source,
             done,
             total,
-        } = p
-        {
+        } => {
+            bar.set_style(bytes.clone());
             bar.set_message(source.to_string());
             bar.set_length(total.unwrap_or(done));
             bar.set_position(done);
         }
+        patchpilot_feeds::Progress::Documents {
+            source,
+            done,
+            total,
+        } => {
+            bar.set_style(documents.clone());
+            bar.set_message(source.to_string());
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+        patchpilot_feeds::Progress::Import(_) => {}
     })
     .with_context(|| format!("syncing feeds into {}", data_dir.display()))?;
     bar.finish_and_clear();
     for s in &report.sources {
+        if let Ok(o) = &s.result {
+            for r in &o.rejected {
+                eprintln!("patchpilot: {}: skipped {r}", s.name);
+            }
+        }
         match &s.result {
             Ok(o) if o.changed && s.name == "nvd" => println!(
                 "{}: updated, {} CVEs with CVSS, {} bytes transferred",

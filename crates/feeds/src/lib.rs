@@ -16,6 +16,9 @@
 //!   CVSS vectors OSV lacks, fetched incrementally by `lastModified` in windows of at most
 //!   120 days under a request rate limit, merged into `<data_dir>/feeds/nvd.json`
 //!   ([`nvd_file`]; see `nvd.rs`).
+//! - **Red Hat CSAF VEX** (optional): the full archive once, then the documents
+//!   `changes.csv` and `deletions.csv` name, converted by `patchpilot-distro` and imported
+//!   into the advisory database (see `redhat.rs`).
 //!
 //! Every download follows the same rules (`http.rs`): conditional requests from the
 //! stored ETag / Last-Modified (a 304 transfers nothing), bounded retries with exponential
@@ -38,6 +41,7 @@ mod distro;
 mod http;
 mod nvd;
 mod osv;
+mod redhat;
 mod state;
 
 use std::fs;
@@ -47,6 +51,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub use http::Validators;
 pub use nvd::{import_nvd, load_nvd, nvd_windows, NvdImport};
 pub use osv::{dir_name, is_safe_id, parse_modified_ids, url_segment, ModifiedRow};
+pub use redhat::{advisory_id_of, archive_date, doc_key, parse_vex_index, VexRow};
 pub use state::{load as load_state, SourceState, State, STATE_VERSION};
 
 /// The folder under the data directory that holds feed files and the state.
@@ -66,6 +71,8 @@ pub const DEFAULT_ALPINE_BASE: &str = "https://secdb.alpinelinux.org";
 pub const DEFAULT_ALPINE_BRANCHES: [&str; 4] = ["v3.19", "v3.20", "v3.21", "v3.22"];
 /// The repositories of a branch given without one.
 pub const ALPINE_REPOS: [&str; 2] = ["main", "community"];
+/// Red Hat's CSAF VEX folder (`archive_latest.txt`, `changes.csv`, `<year>/cve-….json`).
+pub const DEFAULT_REDHAT_BASE: &str = "https://security.access.redhat.com/data/csaf/v2/vex";
 /// The NVD CVE API 2.0.
 pub const DEFAULT_NVD_URL: &str = "https://services.nvd.nist.gov/rest/json/cves/2.0";
 /// NVD's limit for clients with an API key: 50 requests in a rolling 30 seconds.
@@ -193,6 +200,28 @@ impl AlpineConfig {
     }
 }
 
+/// Red Hat CSAF VEX: where, and when an increment is not worth it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedHatConfig {
+    /// [`DEFAULT_REDHAT_BASE`] or a mirror of that folder.
+    pub base: String,
+    /// More changed or deleted documents than this since the last sync are taken from the
+    /// newest full archive instead. Default 5,000.
+    pub max_incremental: usize,
+    /// Documents downloaded at a time in an increment. Default 8.
+    pub parallel: usize,
+}
+
+impl Default for RedHatConfig {
+    fn default() -> Self {
+        RedHatConfig {
+            base: DEFAULT_REDHAT_BASE.into(),
+            max_incremental: 5000,
+            parallel: 8,
+        }
+    }
+}
+
 /// The NVD source: enabled only with an API key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NvdConfig {
@@ -240,7 +269,7 @@ pub struct Config {
     pub backoff_max: Duration,
     /// Largest file accepted.
     pub max_bytes: u64,
-    /// Download `all.zip` again even when increments would do.
+    /// Download `all.zip` (and Red Hat's archive) again even when increments would do.
     pub osv_full_refresh: bool,
     /// More changed records than this are fetched as one `all.zip` instead.
     pub osv_max_incremental: usize,
@@ -250,6 +279,8 @@ pub struct Config {
     pub alpine: Option<AlpineConfig>,
     /// NVD CVE API 2.0; `None` (no API key) skips it (the default).
     pub nvd: Option<NvdConfig>,
+    /// Red Hat CSAF VEX; `None` skips it (the default).
+    pub redhat: Option<RedHatConfig>,
 }
 
 impl Default for Config {
@@ -269,6 +300,7 @@ impl Default for Config {
             debian_url: None,
             alpine: None,
             nvd: None,
+            redhat: None,
         }
     }
 }
@@ -283,6 +315,7 @@ impl Config {
             self.debian_url.as_ref(),
             self.alpine.as_ref().map(|a| &a.base),
             self.nvd.as_ref().map(|n| &n.url),
+            self.redhat.as_ref().map(|r| &r.base),
         ];
         for url in urls.into_iter().flatten() {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -333,6 +366,12 @@ pub enum Progress<'a> {
     },
     /// The advisory database import of an OSV source.
     Import(&'a patchpilot_advisory_db::Progress),
+    /// Documents fetched one by one (Red Hat's changed VEX documents).
+    Documents {
+        source: &'a str,
+        done: u64,
+        total: u64,
+    },
 }
 
 /// What a sync did to one source.
@@ -349,14 +388,17 @@ pub struct Outcome {
     pub records: usize,
     /// OSV: `all.zip` was downloaded and imported.
     pub full_import: bool,
-    /// OSV: record ids fetched through `modified_id.csv`.
+    /// OSV: record ids fetched through `modified_id.csv`; Red Hat: documents fetched
+    /// through `changes.csv` (`2024/cve-2024-1234.json`).
     pub fetched: Vec<String>,
+    /// Documents skipped because they did not convert, one line each (`name: reason`).
+    pub rejected: Vec<String>,
 }
 
 /// One source's result.
 #[derive(Debug)]
 pub struct SourceReport {
-    /// `kev`, `epss`, `osv/<ECOSYSTEM>`, `debian`, `alpine`, `nvd`.
+    /// `kev`, `epss`, `osv/<ECOSYSTEM>`, `debian`, `alpine`, `redhat`, `nvd`.
     pub name: String,
     pub result: Result<Outcome, FeedError>,
 }
@@ -538,6 +580,13 @@ pub fn sync(
         let result = distro::sync_alpine(&mut s, alpine, progress);
         report.sources.push(SourceReport {
             name: "alpine".into(),
+            result,
+        });
+    }
+    if let Some(redhat) = &cfg.redhat {
+        let result = redhat::sync_redhat(&mut s, redhat, progress);
+        report.sources.push(SourceReport {
+            name: "redhat".into(),
             result,
         });
     }

@@ -2,6 +2,7 @@
 //! `../shared/data/feeds` in the upstream layout, with injected faults.
 
 mod nvd;
+mod redhat;
 mod server;
 mod trackers;
 
