@@ -90,7 +90,9 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
                 Package::new(patchpilot_types::Ecosystem::Other(String::new()), "", "")
             });
         let f = Finding::new(&pkg, adv, &fixes, "eval");
-        let score = crate::prioritize::assess(&f, &intel, &asset, &policy, today).score as f64;
+        let score =
+            crate::prioritize::assess(adv, !fixes.is_empty(), &intel, &asset, &policy, today).score
+                as f64;
         let cvss = f
             .advisory
             .severity

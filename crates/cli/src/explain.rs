@@ -14,8 +14,7 @@ use anyhow::{bail, Context};
 use patchpilot_advisory_db::Database;
 use patchpilot_intel::{Date, NvdStore, NvdTime};
 use patchpilot_osv::{Advisory, Event};
-use patchpilot_report::{Finding, Tool};
-use patchpilot_types::Package;
+use patchpilot_report::Tool;
 use serde::Serialize;
 
 use crate::args::{ExplainArgs, ExplainFormat};
@@ -250,17 +249,8 @@ fn explain_one(
             .collect()
     });
 
-    let first = adv.affected.first();
-    let pkg = Package::new(
-        first
-            .map(|a| a.ecosystem.clone())
-            .unwrap_or(patchpilot_types::Ecosystem::Other(String::new())),
-        first.map(|a| a.name.clone()).unwrap_or_default(),
-        "",
-    );
-    let fixed: Vec<&str> = fixes.iter().map(String::as_str).collect();
-    let finding = Finding::new(&pkg, adv, &fixed, "explain");
-    let risk = crate::prioritize::assess_with(&finding, intel, nvd, asset, policy, today);
+    let risk =
+        crate::prioritize::assess_with(adv, !fixes.is_empty(), intel, nvd, asset, policy, today);
     let nvd_used = risk
         .factors
         .iter()

@@ -81,7 +81,7 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     apply_exceptions(&policy, &mut report);
     if args.prioritize {
         let assets = asset_contexts(&args, &policy, &inventories, &files)?;
-        rank(data_dir, &assets, &policy, &mut report)?;
+        rank(data_dir, &db, &assets, &policy, &mut report)?;
     }
 
     let text = match args.format {
@@ -373,6 +373,7 @@ fn toml_line(text: &str, e: &toml::de::Error) -> String {
 /// by it.
 fn rank(
     data_dir: &Path,
+    db: &Database,
     assets: &HashMap<String, patchpilot_risk::ResolvedAsset>,
     policy: &patchpilot_risk::Policy,
     report: &mut Report,
@@ -395,8 +396,13 @@ fn rank(
     let fallback = patchpilot_risk::ResolvedAsset::default();
     for f in &mut report.findings {
         let asset = assets.get(&f.source).unwrap_or(&fallback);
+        // The database the findings were matched against.
+        let adv = db
+            .get(&f.advisory.id)
+            .ok_or_else(|| anyhow!("{}: not in the advisory database", f.advisory.id))?;
         f.risk = Some(crate::prioritize::assess_with(
-            f,
+            adv,
+            !f.fixed_versions.is_empty(),
             &intel,
             nvd.as_ref(),
             asset,
@@ -411,57 +417,10 @@ fn rank(
 /// The policy file, validated; the defaults without one. Errors name the file, and the
 /// line for TOML errors (with the `[[vex]]` statement, when the line is in one).
 fn load_policy(path: Option<&Path>) -> crate::Result<patchpilot_risk::Policy> {
-    let Some(path) = path else {
-        return Ok(patchpilot_risk::Policy::default());
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let p: patchpilot_risk::Policy = toml::from_str(&text).map_err(|e| {
-        let vex = e
-            .span()
-            .and_then(|s| vex_table_at(&text, s.start))
-            .map(|i| format!(" in vex[{i}]"))
-            .unwrap_or_default();
-        anyhow!(
-            "{}:{}: invalid policy{vex}: {}",
-            path.display(),
-            toml_line(&text, &e),
-            e.message()
-        )
-    })?;
-    p.validate().with_context(|| path.display().to_string())?;
-    Ok(p)
-}
-
-/// Which `[[vex]]` table (0-based) the byte `at` of a policy file falls in, if any: the
-/// last table header before it must be `[[vex]]`.
-fn vex_table_at(text: &str, at: usize) -> Option<usize> {
-    let mut count = 0;
-    let mut current = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if offset > at {
-            break;
-        }
-        let t = line.trim();
-        if t.starts_with('[') {
-            let header: String = t
-                .split('#')
-                .next()
-                .unwrap_or("")
-                .chars()
-                .filter(|c| !c.is_whitespace())
-                .collect();
-            if header == "[[vex]]" {
-                current = Some(count);
-                count += 1;
-            } else {
-                current = None;
-            }
-        }
-        offset += line.len();
+    match path {
+        Some(path) => Ok(patchpilot_prioritize::load_policy(path)?),
+        None => Ok(patchpilot_risk::Policy::default()),
     }
-    current
 }
 
 /// Mark findings under a live risk acceptance; an expired one leaves the finding open and
