@@ -554,15 +554,11 @@ fn decision_word(d: patchpilot_risk::Decision) -> &'static str {
     }
 }
 
-/// Rank findings by risk: highest score first, then the more urgent SSVC decision and the
-/// earlier due date; findings without an assessment go last in their previous order.
+/// Rank findings by risk ([`patchpilot_risk::Risk::rank_cmp`]: highest score first, then
+/// the more urgent SSVC decision and the earlier due date); findings without an assessment go last in their previous order.
 pub fn sort_by_risk(findings: &mut [Finding]) {
     findings.sort_by(|a, b| match (&a.risk, &b.risk) {
-        (Some(x), Some(y)) => y
-            .score
-            .total_cmp(&x.score)
-            .then_with(|| y.ssvc.cmp(&x.ssvc))
-            .then_with(|| x.due.date.cmp(&y.due.date)),
+        (Some(x), Some(y)) => x.rank_cmp(y),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,

@@ -261,6 +261,19 @@ pub struct Risk {
     pub asset: ResolvedAsset,
 }
 
+impl Risk {
+    /// The rank order of a queue: the higher score first, then the more urgent SSVC
+    /// decision, then the earlier due date. `Less` means `self` ranks first. One order for
+    /// every ranked list (`scan --prioritize`, the server's `prioritize=true`).
+    pub fn rank_cmp(&self, other: &Risk) -> std::cmp::Ordering {
+        other
+            .score
+            .total_cmp(&self.score)
+            .then_with(|| other.ssvc.cmp(&self.ssvc))
+            .then_with(|| self.due.date.cmp(&other.due.date))
+    }
+}
+
 /// Exploitation evidence, strongest first: KEV or CVSS v4 `E:A` → active; EPSS at or above
 /// the threshold, an exploit reference, or CVSS `E:P/F/H` → public PoC.
 pub fn exploitation(f: &Finding, epss_threshold: f64) -> Exploitation {

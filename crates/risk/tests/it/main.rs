@@ -627,3 +627,26 @@ fn kev_update_moves_newly_listed_cves_to_immediate() {
         added.len()
     );
 }
+
+#[test]
+fn rank_order_is_score_then_ssvc_then_due_date() {
+    let kev = assess(&example_finding(), &tier1_internet(), &Policy::default());
+    let quiet = Finding {
+        kev: None,
+        epss: None,
+        ..example_finding()
+    };
+    let quiet = assess(&quiet, &tier1_internet(), &Policy::default());
+    assert!(kev.score > quiet.score);
+    assert_eq!(kev.rank_cmp(&quiet), std::cmp::Ordering::Less);
+    assert_eq!(quiet.rank_cmp(&kev), std::cmp::Ordering::Greater);
+    // Same score: the more urgent decision first, then the earlier due date.
+    let mut tie = quiet.clone();
+    tie.score = kev.score;
+    assert!(kev.ssvc > tie.ssvc, "{:?} {:?}", kev.ssvc, tie.ssvc);
+    assert_eq!(kev.rank_cmp(&tie), std::cmp::Ordering::Less);
+    let mut later = kev.clone();
+    later.due.date = d("2030-01-01");
+    assert_eq!(kev.rank_cmp(&later), std::cmp::Ordering::Less);
+    assert_eq!(kev.rank_cmp(&kev.clone()), std::cmp::Ordering::Equal);
+}
