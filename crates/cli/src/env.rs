@@ -33,6 +33,9 @@ pub const SERVER_URL: &str = "PATCHPILOT_SERVER_URL";
 /// `agent --enroll-token`.
 #[allow(dead_code)] // read through clap's `env` attribute
 pub const ENROLL_TOKEN: &str = "PATCHPILOT_ENROLL_TOKEN";
+/// `server --policy`: the risk policy the server ranks findings with.
+#[allow(dead_code)] // read through clap's `env` attribute
+pub const SERVER_POLICY: &str = "PATCHPILOT_SERVER_POLICY";
 /// The first admin token, instead of a random one printed once at first start.
 pub const BOOTSTRAP_TOKEN: &str = "PATCHPILOT_BOOTSTRAP_TOKEN";
 

@@ -36,6 +36,11 @@ pub struct ServerArgs {
     /// re-matched against it [default: yes on PostgreSQL, no on SQLite].
     #[arg(long, value_name = "BOOL")]
     pub share_advisory_file: Option<bool>,
+    /// Risk policy (TOML, as `scan --policy`) that `GET /api/v1/findings?prioritize=true`
+    /// ranks with: its `epss-threshold`, `[weights]` and `[sla]` [default: the built-in
+    /// policy].
+    #[arg(long, env = env::SERVER_POLICY, value_name = "FILE")]
+    pub policy: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +86,7 @@ pub fn server(data_dir: &Path, a: ServerArgs) -> crate::Result<ExitCode> {
     config.body_limit = a.body_limit;
     config.rematch_page_assets = a.rematch_page_assets;
     config.share_advisory_file = a.share_advisory_file;
+    config.policy = a.policy;
     config.tls = a.tls_cert.zip(a.tls_key);
     config.bootstrap_token = std::env::var(env::BOOTSTRAP_TOKEN)
         .ok()

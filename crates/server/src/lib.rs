@@ -3,18 +3,21 @@
 //! An axum application over one [`patchpilot_store::Store`] (SQLite embedded by default,
 //! PostgreSQL by URL). It holds no state a replica would need to share: tokens are
 //! looked up in the database (cached for seconds), inventories are applied with an
-//! optimistic check, jobs are claimed with row locks, and the only in-memory structure of
-//! weight, the advisory index, is rebuilt on each replica from the advisory database
+//! optimistic check, jobs are claimed with row locks, and the in-memory structures of
+//! weight are rebuilt on each replica: the advisory index from the advisory database
 //! file, which the replica that re-matched the fleet against it stores in the database
-//! for the others ([`Config::share_advisory_file`]).
+//! for the others ([`Config::share_advisory_file`]), and the threat intelligence that
+//! ranks findings from the data dir's feeds ([`ranking`]).
 //!
 //! Findings stay current incrementally (see [`matching`]): a report re-matches only the
 //! packages that changed, a feed reload only the packages whose advisories changed.
+//! `GET /api/v1/findings?prioritize=true` ranks them by risk ([`ranking`]).
 
 pub mod auth;
 pub mod error;
 pub mod matching;
 pub mod metrics;
+pub mod ranking;
 pub mod routes;
 
 use std::collections::HashSet;
@@ -33,6 +36,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::error::ApiError;
 use crate::matching::{reconcile, Matcher};
+use crate::ranking::RiskContext;
 
 /// Server settings (CLI flags and `PATCHPILOT_*` variables fill them).
 #[derive(Clone)]
@@ -60,6 +64,10 @@ pub struct Config {
     /// server; a copy of a file of several MB to hundreds would only cost space).
     /// Replicas load a stored copy whenever there is one, whatever this says.
     pub share_advisory_file: Option<bool>,
+    /// A risk policy file (the TOML of `scan --policy`) for ranked findings: its
+    /// `epss-threshold`, `[weights]` and `[sla]` apply (see [`ranking::load_policy`]).
+    /// `None`: the defaults. Read at start.
+    pub policy: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Config {
@@ -79,6 +87,7 @@ impl std::fmt::Debug for Config {
             )
             .field("rematch_page_assets", &self.rematch_page_assets)
             .field("share_advisory_file", &self.share_advisory_file)
+            .field("policy", &self.policy)
             .finish()
     }
 }
@@ -110,6 +119,7 @@ impl Config {
             job_poll_ms: 2_000,
             rematch_page_assets: 500,
             share_advisory_file: None,
+            policy: None,
         }
     }
 }
@@ -140,12 +150,18 @@ pub enum StartError {
     NoAdvisories { dir: PathBuf, digest: String },
     #[error("{0}")]
     Store(#[from] patchpilot_store::Error),
+    #[error("risk policy: {0}")]
+    Policy(patchpilot_prioritize::Error),
+    #[error("threat intelligence: {0}")]
+    Intel(patchpilot_prioritize::Error),
 }
 
 /// Everything a request handler can reach.
 pub struct AppState {
     pub store: Arc<dyn Store>,
     matcher: RwLock<Arc<Matcher>>,
+    /// Threat intelligence and policy for ranked findings, swapped whole like the matcher.
+    risk: RwLock<Arc<RiskContext>>,
     pub config: Config,
     pub metrics: metrics::Metrics,
     pub tokens: auth::TokenCache,
@@ -160,6 +176,7 @@ impl AppState {
         Arc::new(AppState {
             store,
             matcher: RwLock::new(matcher),
+            risk: RwLock::new(Arc::new(RiskContext::default())),
             config,
             metrics: metrics::Metrics::default(),
             tokens: auth::TokenCache::default(),
@@ -196,6 +213,21 @@ impl AppState {
         match self.matcher.write() {
             Ok(mut g) => *g = m,
             Err(p) => *p.into_inner() = m,
+        }
+    }
+
+    /// The threat intelligence and policy findings are ranked with now.
+    pub fn risk_context(&self) -> Arc<RiskContext> {
+        match self.risk.read() {
+            Ok(r) => r.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    pub fn set_risk_context(&self, r: Arc<RiskContext>) {
+        match self.risk.write() {
+            Ok(mut g) => *g = r,
+            Err(p) => *p.into_inner() = r,
         }
     }
 }
@@ -344,15 +376,24 @@ pub async fn bootstrap(
 
 const FEED_STATE: &str = "advisories";
 
-/// Re-match what changed between the loaded advisory index and the database on disk.
+/// Reload the threat intelligence that ranks findings, and re-match what changed between
+/// the loaded advisory index and the database on disk. Either failing to load changes
+/// nothing.
 pub async fn reload_feeds(st: &AppState, actor: &Actor) -> Result<ReloadResponse, ApiError> {
     let _guard = st.reload.lock().await;
+    let dir = st.config.data_dir.clone();
+    let policy = st.risk_context().policy.clone();
+    let risk = tokio::task::spawn_blocking(move || RiskContext::load(&dir, policy))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(|e| ApiError::unavailable(format!("threat intelligence: {e}")))?;
     let dir = st.config.data_dir.clone();
     let share = st.shares_advisory_file();
     let (new, file) = tokio::task::spawn_blocking(move || Matcher::load_with_file(&dir, share))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(|e| ApiError::unavailable(format!("advisory database: {e}")))?;
+    st.set_risk_context(Arc::new(risk));
     let old = st.matcher();
     rematch(st, Some(&old), Arc::new(new), file, actor).await
 }
@@ -719,13 +760,27 @@ impl Running {
     }
 }
 
-/// Open the store, run migrations, bootstrap the admin token, load the advisory index,
-/// re-match if the advisory database changed while the server was down, bind and serve.
+/// Read the risk policy and the threat intelligence, open the store, run migrations,
+/// bootstrap the admin token, load the advisory index, re-match if the advisory database
+/// changed while the server was down, bind and serve.
 pub async fn start(config: Config) -> Result<Running, StartError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::Database {
         url: config.data_dir.display().to_string(),
         source: patchpilot_store::Error::Backend(format!("creating the data directory: {e}")),
     })?;
+    let policy = match &config.policy {
+        Some(p) => ranking::load_policy(p).map_err(StartError::Policy)?,
+        None => patchpilot_risk::Policy::default(),
+    };
+    let dir = config.data_dir.clone();
+    let risk = tokio::task::spawn_blocking(move || RiskContext::load(&dir, policy))
+        .await
+        .map_err(|e| {
+            StartError::Store(patchpilot_store::Error::Backend(format!(
+                "loading threat intelligence: {e}"
+            )))
+        })?
+        .map_err(StartError::Intel)?;
     let store = open_store(config.database_url.as_deref(), &config.data_dir).await?;
     let bootstrap_secret = bootstrap(store.as_ref(), config.bootstrap_token.as_deref()).await?;
     let share = shares_advisory_file(&config, store.as_ref());
@@ -803,6 +858,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let matcher = Arc::new(matcher);
     let state = AppState::new(store, matcher.clone(), config.clone());
+    state.set_risk_context(Arc::new(risk));
     // The advisory database changed while no server ran (or this is the first start): the
     // fingerprints of the old one are not known, so every package the new index names is
     // re-matched once. That takes a while on a large fleet (~12-18 s at 10,000 assets),

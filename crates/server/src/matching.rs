@@ -137,6 +137,11 @@ impl Matcher {
         self.fingerprints.is_empty()
     }
 
+    /// The advisory with this id (not an alias), as matched against.
+    pub fn advisory(&self, id: &str) -> Option<&Advisory> {
+        self.loaded.borrow_owner().get(id)
+    }
+
     /// The findings `pkg` has on `asset_id` now.
     pub fn findings_for(&self, asset_id: i64, pkg: &PackageRow, now: Ts) -> Vec<NewFinding> {
         let index = self.loaded.borrow_dependent();

@@ -16,6 +16,7 @@ use utoipa::IntoParams;
 use crate::auth::{new_secret, Caller, ADMINS, APPROVERS, AUDITORS, OPERATORS, READERS};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::matching::{diff, reconcile};
+use crate::ranking::RankedFinding;
 use crate::AppState;
 use patchpilot_store::codec::canonicalize;
 
@@ -523,36 +524,61 @@ pub async fn snapshot_diff(
 #[derive(Deserialize, IntoParams)]
 pub struct FindingQuery {
     asset_id: Option<i64>,
-    /// open, fixed, accepted or suppressed.
+    /// open, fixed, accepted or suppressed. With `prioritize`, default: open (accepted and
+    /// suppressed findings are decisions already taken; ask for them by state).
     state: Option<FindingState>,
     advisory: Option<String>,
+    /// Findings with a larger id (paging by id). Not with `prioritize`.
     #[serde(default)]
     after: i64,
-    /// Default 1000, max 10000.
+    /// Default 1000, max 10000. With `prioritize`: the top this many of all the findings
+    /// the other parameters select.
     limit: Option<u32>,
+    /// Rank by risk, as `patchpilot scan --prioritize` does, in each asset's stored
+    /// context, SLA clocks started at `first_seen`: each finding carries `risk`; highest
+    /// score first, then the more urgent SSVC decision, the earlier due date, the lower id.
+    #[serde(default)]
+    prioritize: bool,
 }
 
+/// Findings by id; with `prioritize=true`, ranked by risk, each with its `risk`.
 #[utoipa::path(get, path = "/api/v1/findings", tag = "findings", params(FindingQuery),
-    responses((status = 200, body = Vec<Finding>), (status = 400, body = ErrorBody)),
+    responses((status = 200, body = Vec<RankedFinding>,
+               description = "Findings (`risk` only with `prioritize=true`)"),
+              (status = 400, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list_findings(
     State(st): S,
     caller: Caller,
     Query(q): Query<FindingQuery>,
-) -> R<Json<Vec<Finding>>> {
+) -> R<axum::response::Response> {
     caller.require(READERS)?;
-    Ok(Json(
-        st.store
-            .list_findings(FindingFilter {
-                asset_id: q.asset_id,
-                state: q.state,
-                unfixed: false,
-                advisory_id: q.advisory,
-                after_id: q.after,
-                limit: Some(q.limit.unwrap_or(1000).min(10_000)),
-            })
-            .await?,
-    ))
+    let limit = q.limit.unwrap_or(1000).min(10_000);
+    let filter = FindingFilter {
+        asset_id: q.asset_id,
+        unfixed: false,
+        state: q.state.or(q.prioritize.then_some(FindingState::Open)),
+        advisory_id: q.advisory,
+        after_id: q.after,
+        limit: Some(limit),
+    };
+    if !q.prioritize {
+        return Ok(Json(st.store.list_findings(filter).await?).into_response());
+    }
+    if q.after != 0 {
+        return Err(ApiError::bad_request(
+            "after pages by id; a ranking (prioritize=true) is not paged: raise limit instead",
+        ));
+    }
+    let ranked = crate::ranking::rank(
+        st.store.as_ref(),
+        st.matcher(),
+        st.risk_context(),
+        filter,
+        limit,
+    )
+    .await?;
+    Ok(Json(ranked).into_response())
 }
 
 /// Accept (risk acceptance), suppress (e.g. VEX not_affected) or reopen a finding.
@@ -779,9 +805,12 @@ pub async fn feeds(State(st): S, caller: Caller) -> R<Json<FeedsInfo>> {
 }
 
 /// Load the advisory database again (after `patchpilot feeds sync`/`import`) and re-match
-/// only the packages whose advisories changed, across the fleet.
+/// only the packages whose advisories changed, across the fleet; also load the threat
+/// intelligence that ranks findings (KEV, EPSS, NVD) again. A file that does not load
+/// changes nothing (503).
 #[utoipa::path(post, path = "/api/v1/feeds/reload", tag = "feeds",
-    responses((status = 200, body = ReloadResponse), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = ReloadResponse), (status = 403, body = ErrorBody),
+              (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn feeds_reload(State(st): S, caller: Caller) -> R<Json<ReloadResponse>> {
     caller.require(OPERATORS)?;

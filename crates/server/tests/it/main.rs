@@ -5,5 +5,6 @@ mod support;
 
 mod api;
 mod incremental;
+mod ranking;
 mod replicas;
 mod roles;
