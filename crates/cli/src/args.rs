@@ -92,7 +92,7 @@ pub struct SyncArgs {
     #[arg(long, value_name = "URL")]
     pub osv_base: Option<String>,
     /// OSV ecosystems to sync (repeatable), as the bucket names them (`Ubuntu`,
-    /// `AlmaLinux`, ...) [default: crates.io, Go, npm, PyPI].
+    /// `AlmaLinux`, ...), or `none` for no OSV source [default: crates.io, Go, npm, PyPI].
     #[arg(long = "ecosystem", value_name = "NAME")]
     pub ecosystems: Vec<String>,
     /// CISA KEV catalog URL, or `none` to skip.

@@ -322,7 +322,12 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
         config.osv_base = base;
     }
     if !args.ecosystems.is_empty() {
-        config.ecosystems = args.ecosystems;
+        // `--ecosystem none`: no OSV source (a distro-only or intel-only sync).
+        config.ecosystems = args
+            .ecosystems
+            .into_iter()
+            .filter(|e| e != "none")
+            .collect();
     }
     let url = |u: String| (u != "none").then_some(u);
     if let Some(u) = args.kev_url {

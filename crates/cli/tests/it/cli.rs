@@ -1264,7 +1264,7 @@ fn feeds_sync_flags_enable_distro_trackers_and_nvd() {
         None,
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--distro \"gentoo\": expected debian or alpine"));
+    assert!(stderr(&o).contains("--distro \"gentoo\": expected debian, alpine or redhat"));
 
     let help = crate::support::bin()
         .args(["feeds", "sync", "--help"])
