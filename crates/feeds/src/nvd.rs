@@ -18,6 +18,9 @@
 //!   memory; only after the last page are they merged into the store (newer
 //!   `lastModified` wins) and the file swapped atomically. Any failure leaves `nvd.json`
 //!   and the watermark as they were, and the next sync repeats the same windows.
+//! - **Format upgrades**: a store written by an older build (version 1 kept no exploit
+//!   references) still serves scans, but the next sync pulls everything again, without
+//!   dates, into a new store that replaces it only when complete.
 //! - The API key goes in the `apiKey` header, never in the URL, so no error message or
 //!   state file contains it.
 //!
@@ -117,13 +120,34 @@ pub fn load_nvd(data_dir: &Path) -> Result<Option<NvdStore>, FeedError> {
         })
 }
 
-/// Merge `records` into the store and write it atomically (only when something changed
-/// or there is no file yet). The store's size afterwards.
+/// Whether `feeds/nvd.json` is missing or in the current format (reads only the version).
+fn store_is_current(data_dir: &Path) -> Result<bool, FeedError> {
+    #[derive(serde::Deserialize)]
+    struct Version {
+        version: u32,
+    }
+    let path = nvd_file(data_dir);
+    match fs::read(&path) {
+        Ok(b) => serde_json::from_slice::<Version>(&b)
+            .map(|v| v.version == patchpilot_intel::nvd::NVD_STORE_VERSION)
+            .map_err(|e| FeedError::Corrupt {
+                path,
+                reason: e.to_string(),
+            }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(error) => Err(FeedError::Io { path, error }),
+    }
+}
+
+/// Merge `records` into the store (into a new one when `fresh`: a full pull replaces what
+/// was there) and write it atomically (only when something changed or there is no file
+/// yet, or when `fresh`). The store's size afterwards.
 fn merge_into_store(
     data_dir: &Path,
     records: Vec<NvdRecord>,
+    fresh: bool,
 ) -> Result<(MergeSummary, usize), FeedError> {
-    let mut store = load_nvd(data_dir)?;
+    let mut store = if fresh { None } else { load_nvd(data_dir)? };
     let exists = store.is_some();
     let store = store.get_or_insert_with(NvdStore::default);
     let summary = store.merge(records);
@@ -155,7 +179,7 @@ pub fn import_nvd(data_dir: &Path, pages: Vec<NvdPage>) -> Result<NvdImport, Fee
     let _lock = crate::lock(&data_dir.join(FEEDS_DIR))?;
     let records: Vec<NvdRecord> = pages.into_iter().flat_map(|p| p.records).collect();
     let read = records.len();
-    let (merge, total) = merge_into_store(data_dir, records)?;
+    let (merge, total) = merge_into_store(data_dir, records, false)?;
     Ok(NvdImport { read, merge, total })
 }
 
@@ -172,6 +196,9 @@ pub(crate) fn sync_nvd(
         .get(name)
         .filter(|e| e.url == cfg.url && target.is_file())
         .cloned();
+    // A store in an older format is rebuilt by a full pull.
+    let current = store_is_current(s.data_dir)?;
+    let prev = prev.filter(|_| current);
     let since: Option<NvdTime> = prev
         .as_ref()
         .and_then(|e| e.newest_modified.as_deref())
@@ -252,7 +279,7 @@ pub(crate) fn sync_nvd(
         watermark = Some(answered_at.map_or(end, |t| t.min(end)));
     }
 
-    let (summary, total) = merge_into_store(s.data_dir, records)?;
+    let (summary, total) = merge_into_store(s.data_dir, records, since.is_none())?;
     let mut e = prev.unwrap_or_default();
     e.url.clone_from(&cfg.url);
     e.newest_modified = watermark.map(|t| t.to_string());

@@ -2,10 +2,11 @@
 //! one thing: CVSS where OSV has none.
 //!
 //! [`parse_nvd`] reads one response page into [`NvdPage`]: per CVE its id, `published`,
-//! `lastModified`, status and every CVSS metric (v4.0, v3.1, v3.0, v2) with its vector,
-//! base score, source and type (Primary / Secondary). Descriptions, references, CPE
-//! configurations and weaknesses are dropped: they are the bulk of a page and nothing
-//! here uses them. Strict where the API schema is: the fields it requires must be there
+//! `lastModified`, status, every CVSS metric (v4.0, v3.1, v3.0, v2) with its vector,
+//! base score, source and type (Primary / Secondary), and the references NVD tags
+//! `Exploit` (the first [`MAX_EXPLOITS`], an input of the risk model's exploitation
+//! level). Descriptions, other references, CPE configurations and weaknesses are
+//! dropped: they are the bulk of a page and nothing here uses them. Strict where the API schema is: the fields it requires must be there
 //! with the right types (a page that lacks them has changed shape, and is rejected whole,
 //! like a KEV catalog), a metric's `cvssData.version` must be the one its array names, the
 //! vector must carry that version's prefix and the score must be in 0..=10. Tolerant of
@@ -305,7 +306,14 @@ pub struct NvdRecord {
     /// Every metric, newest version first, in the page's order within a version.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub metrics: Vec<CvssMetric>,
+    /// URLs of references NVD tags `Exploit` (a public exploit or proof of concept), in
+    /// page order, at most [`MAX_EXPLOITS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exploits: Vec<String>,
 }
+
+/// Exploit references kept per CVE: enough to name one, not a link list.
+pub const MAX_EXPLOITS: usize = 3;
 
 impl NvdRecord {
     /// The metric to use: Primary before Secondary, `nvd@nist.gov` before a CNA, then the
@@ -370,10 +378,19 @@ struct RawCve {
     // Required by the schema; read only to insist they are there.
     #[allow(dead_code)]
     descriptions: IgnoredAny,
-    #[allow(dead_code)]
-    references: IgnoredAny,
+    references: Vec<RawReference>,
     #[serde(default)]
     metrics: RawMetrics,
+}
+
+/// A reference: its URL and NVD's tags (`Exploit`, `Patch`, `Third Party Advisory`, …).
+/// Anything else in it is ignored.
+#[derive(Deserialize)]
+struct RawReference {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -520,17 +537,35 @@ fn record(index: usize, c: RawCve) -> Result<NvdRecord, NvdError> {
             });
         }
     }
+    let mut exploits: Vec<String> = Vec::new();
+    for r in c.references {
+        let Some(url) = r.url.map(|u| u.trim().to_string()) else {
+            continue;
+        };
+        if exploits.len() < MAX_EXPLOITS
+            && !url.is_empty()
+            && r.tags.iter().any(|t| t == "Exploit")
+            && !exploits.contains(&url)
+        {
+            exploits.push(url);
+        }
+    }
     Ok(NvdRecord {
         id,
         published,
         last_modified,
         status: c.vuln_status,
         metrics,
+        exploits,
     })
 }
 
-/// The store file's format version.
-pub const NVD_STORE_VERSION: u32 = 1;
+/// The store file's format version written. Version 1 stores (before exploit references
+/// were kept) are still read; [`NvdStore::is_current`] says whether a store needs to be
+/// rebuilt to have them.
+pub const NVD_STORE_VERSION: u32 = 2;
+/// The oldest store version read.
+pub const NVD_STORE_MIN_VERSION: u32 = 1;
 
 /// The compact local copy of NVD: records keyed by CVE, only those with a CVSS metric.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -605,14 +640,21 @@ impl NvdStore {
         s
     }
 
-    /// Read a store written by [`NvdStore::to_json`]; rejects other versions and keys that
-    /// do not match their record.
+    /// Written in the current format (a version 1 store has no exploit references: a
+    /// sync rebuilds it from scratch).
+    pub fn is_current(&self) -> bool {
+        self.version == NVD_STORE_VERSION
+    }
+
+    /// Read a store written by [`NvdStore::to_json`] (this version or an older one it can
+    /// read, keeping its version); rejects other versions and keys that do not match their
+    /// record.
     pub fn from_json(bytes: &[u8]) -> Result<NvdStore, NvdError> {
         let store: NvdStore =
             serde_json::from_slice(bytes).map_err(|e| NvdError::Store(e.to_string()))?;
-        if store.version != NVD_STORE_VERSION {
+        if !(NVD_STORE_MIN_VERSION..=NVD_STORE_VERSION).contains(&store.version) {
             return Err(NvdError::Store(format!(
-                "version {}, this build reads version {NVD_STORE_VERSION}",
+                "version {}, this build reads versions {NVD_STORE_MIN_VERSION} to {NVD_STORE_VERSION}",
                 store.version
             )));
         }
@@ -713,6 +755,23 @@ mod tests {
             no_metrics,
             ["CVE-2023-43250", "CVE-2023-45383", "CVE-2023-46009"]
         );
+        // References NVD tags `Exploit`: 11 of the 38 CVEs, one each.
+        let with_exploit: Vec<&NvdRecord> = page
+            .records
+            .iter()
+            .filter(|r| !r.exploits.is_empty())
+            .collect();
+        assert_eq!(with_exploit.len(), 11);
+        assert!(with_exploit.iter().all(|r| r.exploits.len() == 1));
+        let xss = page
+            .records
+            .iter()
+            .find(|r| r.id == "CVE-2023-3706")
+            .unwrap();
+        assert_eq!(
+            xss.exploits,
+            ["https://wpscan.com/vulnerability/daa4d93a-f8b1-4809-a18e-8ab63a05de5a"]
+        );
         // Two scores, NVD's Primary and NetApp's Secondary: NVD's is used.
         let first = &page.records[0];
         assert_eq!(first.id, "CVE-2023-27314");
@@ -755,6 +814,7 @@ mod tests {
             last_modified: "2024-01-01T00:00:00".parse().unwrap(),
             status: None,
             metrics,
+            exploits: Vec::new(),
         };
         use CvssVersion::*;
         use MetricType::*;
@@ -937,6 +997,7 @@ mod tests {
                 })
                 .into_iter()
                 .collect(),
+            exploits: Vec::new(),
         }
     }
 
@@ -974,6 +1035,13 @@ mod tests {
         )]);
         let back = NvdStore::from_json(&st.to_json()).unwrap();
         assert_eq!(back, st);
+        assert!(back.is_current());
+        // A version 1 store (no exploit references) still reads, and says it is old.
+        let mut v1 = st.clone();
+        v1.version = 1;
+        let old = NvdStore::from_json(&v1.to_json()).unwrap();
+        assert!(!old.is_current());
+        assert_eq!(old.records, st.records);
         let mut wrong = st.clone();
         wrong.version = 7;
         assert!(NvdStore::from_json(&wrong.to_json())

@@ -305,3 +305,47 @@ fn nvd_config_is_checked_and_the_key_stays_secret() {
         assert!(c.validate().is_err(), "{c:?}");
     }
 }
+
+/// A store written before exploit references were kept (format version 1) is rebuilt by
+/// the next sync: everything again, without dates, into a new store that has them.
+#[test]
+fn an_old_format_nvd_store_is_rebuilt_with_exploit_references() {
+    let Some(items) = sample_items("an_old_format_nvd_store_is_rebuilt_with_exploit_references")
+    else {
+        return;
+    };
+    let full_at = now().add_days(-30);
+    let srv = Server::start();
+    srv.handle(NVD, handler(items, vec![], full_at.to_string()));
+    let data = tempfile::tempdir().unwrap();
+    let cfg = config(&srv);
+    assert!(run(data.path(), &cfg).is_ok());
+    let store = load_nvd(data.path()).unwrap().unwrap();
+    assert!(store.is_current());
+    let xss = store.get("CVE-2023-3706").unwrap();
+    assert_eq!(
+        xss.exploits,
+        ["https://wpscan.com/vulnerability/daa4d93a-f8b1-4809-a18e-8ab63a05de5a"]
+    );
+    srv.take_log();
+
+    // As an older build wrote it: version 1, no exploit references.
+    let mut old = store.clone();
+    old.version = 1;
+    for r in old.records.values_mut() {
+        r.exploits.clear();
+    }
+    fs::write(nvd_file(data.path()), old.to_json()).unwrap();
+    assert!(!load_nvd(data.path()).unwrap().unwrap().is_current());
+
+    let r = run(data.path(), &cfg);
+    assert_eq!(nvd_ok(&r).records, 36);
+    let log = srv.take_log();
+    assert!(
+        log.iter().all(|h| !h.path.contains("lastModStartDate")),
+        "a full pull, not an increment: {log:?}"
+    );
+    let rebuilt = load_nvd(data.path()).unwrap().unwrap();
+    assert!(rebuilt.is_current());
+    assert_eq!(rebuilt.records, store.records);
+}
