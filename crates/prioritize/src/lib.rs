@@ -165,9 +165,26 @@ fn own_cvss(adv: &Advisory) -> Option<(f32, &str)> {
     Some((s.base_score? as f32, s.score.as_str()))
 }
 
+/// A public exploit or demonstration of the vulnerability, as a factor source naming it:
+/// the advisory's own OSV reference of type `EVIDENCE` ("a demonstration of the validity
+/// of a vulnerability claim"), else a reference NVD tags `Exploit` for one of its CVEs.
+/// Either makes the exploitation level at least "public PoC" (SSVC), as the issue's
+/// model says; CISA KEV still outranks it.
+pub fn exploit_reference(advisory: &Advisory, nvd: Option<&NvdStore>) -> Option<String> {
+    if let Some(r) = advisory.references.iter().find(|r| r.ty == "EVIDENCE") {
+        return Some(format!("advisory reference (OSV EVIDENCE): {}", r.url));
+    }
+    let nvd = nvd?;
+    advisory.cve_ids().find_map(|cve| {
+        let url = nvd.get(cve)?.exploits.first()?;
+        Some(format!("NVD reference tagged Exploit ({cve}): {url}"))
+    })
+}
+
 /// Assess a finding of `advisory` on `asset` under `policy`: `fix_available` says whether
 /// a fixed version exists, `first_seen` starts the SLA clock, and `nvd` fills in CVSS where
-/// the advisory has none the risk model can read.
+/// the advisory has none the risk model can read and names exploit references
+/// ([`exploit_reference`]).
 pub fn assess(
     advisory: &Advisory,
     fix_available: bool,
@@ -177,6 +194,7 @@ pub fn assess(
     asset: &ResolvedAsset,
     policy: &Policy,
 ) -> Risk {
+    let nvd_store = nvd;
     let cves: Vec<&str> = advisory.cve_ids().collect();
     // The earliest KEV listing and the highest EPSS among the advisory's CVEs.
     let kev = intel.kev.as_ref().and_then(|k| {
@@ -215,17 +233,28 @@ pub fn assess(
         Some((c, _, _)) => Some(c.clone()),
         None => own.map(|(c, _)| c),
     };
+    let exploit = exploit_reference(advisory, nvd_store);
     let finding = patchpilot_risk::Finding {
         cvss,
         epss,
         kev,
-        exploit_reference: false,
+        exploit_reference: exploit.is_some(),
         fix_available,
         first_seen,
     };
     let mut risk = patchpilot_risk::assess_on(&finding, asset, policy);
     if let Some((c, r, m)) = nvd {
         credit_nvd(&mut risk, c.base_score, r, m);
+    }
+    // The engine credits "advisory" for an exploit reference; name which one it was.
+    if let Some(source) = exploit {
+        if let Some(f) = risk
+            .factors
+            .iter_mut()
+            .find(|f| f.name == "exploitation" && f.source == "advisory")
+        {
+            f.source = source;
+        }
     }
     risk
 }

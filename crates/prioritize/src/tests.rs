@@ -91,6 +91,7 @@ fn nvd_record(cve: &str, metrics: Vec<(CvssVersion, &str, f32)>) -> NvdRecord {
                 ty: MetricType::Primary,
             })
             .collect(),
+        exploits: Vec::new(),
     }
 }
 
@@ -367,4 +368,61 @@ fn policy_errors_name_the_file_the_line_and_the_vex_statement() {
     );
     std::fs::write(&missing, "[sla]\nhigh = 10\n").unwrap();
     assert_eq!(load_policy(&missing).unwrap().sla.high, 10);
+}
+
+#[test]
+fn an_exploit_reference_from_the_advisory_or_nvd_means_a_public_poc() {
+    use patchpilot_risk::Exploitation;
+    let (asset, policy) = (ResolvedAsset::default(), Policy::default());
+    let intel = Intel::default();
+    let day = date("2026-02-01");
+    let exploitation = |r: &Risk| {
+        r.factors
+            .iter()
+            .find(|f| f.name == "exploitation")
+            .map(|f| f.source.clone())
+            .unwrap()
+    };
+
+    let plain = advisory_with(&["CVE-2099-0001"], None);
+    let none = assess(&plain, true, day, &intel, None, &asset, &policy);
+    assert_eq!(none.ssvc_inputs.exploitation, Exploitation::None);
+    assert_eq!(exploit_reference(&plain, None), None);
+
+    // NVD tags a reference of the CVE `Exploit`.
+    let mut rec = nvd_record(
+        "CVE-2099-0001",
+        vec![(CvssVersion::V3_1, V31_CRITICAL, 9.8)],
+    );
+    rec.exploits = vec!["https://example.org/poc".into()];
+    let nvd = nvd_store(vec![rec]);
+    let with_nvd = assess(&plain, true, day, &intel, Some(&nvd), &asset, &policy);
+    assert_eq!(with_nvd.ssvc_inputs.exploitation, Exploitation::PublicPoc);
+    assert_eq!(
+        exploitation(&with_nvd),
+        "NVD reference tagged Exploit (CVE-2099-0001): https://example.org/poc"
+    );
+    assert!(
+        with_nvd
+            .explanation
+            .contains("public exploit (exploit reference)"),
+        "{}",
+        with_nvd.explanation
+    );
+
+    // The advisory's own EVIDENCE reference, without NVD.
+    let evidence = advisory(
+        r#"{"id": "PYSEC-2099-1", "modified": "2026-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"},
+              "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0"}]}]}],
+            "references": [{"type": "WEB", "url": "https://example.org/blog"},
+                           {"type": "EVIDENCE", "url": "https://example.org/replay"}]}"#,
+    );
+    let r = assess(&evidence, true, day, &intel, None, &asset, &policy);
+    assert_eq!(r.ssvc_inputs.exploitation, Exploitation::PublicPoc);
+    assert_eq!(
+        exploitation(&r),
+        "advisory reference (OSV EVIDENCE): https://example.org/replay"
+    );
+    assert!(r.score > assess(&plain, true, day, &intel, None, &asset, &policy).score);
 }

@@ -1079,6 +1079,35 @@ fn explain_json_has_every_factor_with_source_and_date() {
     let mut bad = args.to_vec();
     bad.extend(["--format", "sarif"]);
     assert_eq!(run(&bad, None).status.code(), Some(2));
+
+    // Not in KEV, no EPSS in the sample: the real PYSEC record's EVIDENCE reference makes
+    // it a public PoC, and the factor names the reference.
+    let o = run(
+        &[
+            "--data-dir",
+            &data,
+            "explain",
+            "CVE-2018-20096",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let risk = &v["advisories"][0]["risk"];
+    assert_eq!(v["advisories"][0]["id"], "PYSEC-2018-117");
+    assert_eq!(risk["ssvc_inputs"]["exploitation"], "public-poc", "{risk}");
+    let exploitation = risk["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "exploitation")
+        .unwrap();
+    assert_eq!(
+        exploitation["source"],
+        "advisory reference (OSV EVIDENCE): https://github.com/TeamSeri0us/pocs/tree/master/exiv2/20181206"
+    );
 }
 
 /// A static HTTP/1.1 file server on 127.0.0.1:0 for `feeds sync` through the binary:
