@@ -119,8 +119,8 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
         skipped_known
     );
     println!(
-        "{:<7} {:>26} {:>26} {:>26}",
-        "effort", "patchpilot cov / eff", "cvss cov / eff", "epss cov / eff"
+        "{:<7} {:>34} {:>34} {:>34}",
+        "effort", "patchpilot cov [95%] / eff", "cvss cov [95%] / eff", "epss cov [95%] / eff"
     );
     let eval = |pick: fn(&(f64, f64, f64, bool)) -> f64| {
         let items: Vec<(f64, bool)> = rows.iter().map(|r| (pick(r), r.3)).collect();
@@ -130,16 +130,19 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
     let cvss = eval(|r| r.1);
     let epss = eval(|r| r.2);
     let cell = |p: &patchpilot_risk::eval::Point| {
+        let (lo, hi) = patchpilot_risk::eval::wilson_interval(p.coverage, positives);
         format!(
-            "{:>6.1}% / {:>5.2}%",
+            "{:>5.1}% [{:>4.1}-{:>5.1}] / {:>5.2}%",
             p.coverage * 100.0,
+            lo * 100.0,
+            hi * 100.0,
             p.efficiency * 100.0
         )
     };
     let mut worse_than_cvss = Vec::new();
     for i in 0..EFFORTS.len() {
         println!(
-            "{:<7} {:>26} {:>26} {:>26}",
+            "{:<7} {:>34} {:>34} {:>34}",
             format!("{:.0}%", EFFORTS[i] * 100.0),
             cell(&ours[i]),
             cell(&cvss[i]),
@@ -149,6 +152,9 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
             worse_than_cvss.push(format!("{:.0}%", EFFORTS[i] * 100.0));
         }
     }
+    println!(
+        "[95%]: Wilson interval of the coverage over {positives} positives; a difference inside it is not evidence"
+    );
     if !worse_than_cvss.is_empty() {
         println!(
             "patchpilot covers fewer later-KEV findings than CVSS alone at effort {}",

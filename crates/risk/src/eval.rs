@@ -61,9 +61,42 @@ pub fn coverage_efficiency(items: &[(f64, bool)], efforts: &[f64]) -> Vec<Point>
         .collect()
 }
 
+/// The 95% Wilson score interval of a proportion `p` observed on `n` trials (`(0, 1)` for
+/// `n = 0`). Coverage is a proportion of the positives, so with few positives its interval
+/// is wide: differences inside it are not evidence. `p` may be fractional (expected hits
+/// under random tie-breaking); the interval is the usual one at that point estimate.
+pub fn wilson_interval(p: f64, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    const Z: f64 = 1.959_963_984_540_054;
+    let n = n as f64;
+    let p = p.clamp(0.0, 1.0);
+    let z2 = Z * Z;
+    let center = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+    ((center - half).max(0.0), (center + half).min(1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wilson_intervals_match_the_textbook_values() {
+        let close =
+            |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 5e-4 && (a.1 - b.1).abs() < 5e-4;
+        // Newcombe (1998), table I: 81/263 → 0.2553–0.3662; 15/148 → 0.0624–0.1605.
+        assert!(close(wilson_interval(81.0 / 263.0, 263), (0.2553, 0.3662)));
+        assert!(close(wilson_interval(15.0 / 148.0, 148), (0.0624, 0.1605)));
+        // 0 of 10 and 10 of 10 (Newcombe: 0–0.2775, 0.7225–1).
+        assert!(close(wilson_interval(0.0, 10), (0.0, 0.2775)));
+        assert!(close(wilson_interval(1.0, 10), (0.7225, 1.0)));
+        assert_eq!(wilson_interval(0.3, 0), (0.0, 1.0));
+        // Three positives say little: one of three is anything from 6% to 79%.
+        let (lo, hi) = wilson_interval(1.0 / 3.0, 3);
+        assert!(lo < 0.07 && hi > 0.79, "{lo} {hi}");
+    }
 
     #[test]
     fn perfect_ranking_covers_everything_at_the_positive_share() {

@@ -488,6 +488,13 @@ fn eval_prioritize_prints_the_time_split_table() {
             "{effort}: {text}"
         );
     }
+    // With 3 positives every coverage has a wide interval, and the tool says so.
+    assert!(
+        text.contains("Wilson interval of the coverage over 3 positives"),
+        "{text}"
+    );
+    let row = text.lines().find(|l| l.starts_with("5%")).unwrap();
+    assert!(row.contains("[ 0.0- 56.1]"), "{row}");
 }
 
 /// VEX in a scan: `not_affected` suppresses the finding (kept, with its justification, not
