@@ -24,6 +24,8 @@
 //! files, and `patchpilot-feeds` is about fetching feeds, not using them; the binary and
 //! the server both need this step, and the binary must stay thin.
 
+/// Where the intel files live in a data directory.
+pub use patchpilot_feeds::{epss_file, kev_file, nvd_file};
 use std::path::{Path, PathBuf};
 
 use patchpilot_intel::nvd::CvssMetric;

@@ -160,8 +160,9 @@ pub enum StartError {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     matcher: RwLock<Arc<Matcher>>,
-    /// Threat intelligence and policy for ranked findings, swapped whole like the matcher.
-    risk: RwLock<Arc<RiskContext>>,
+    /// Threat intelligence and policy for ranked findings, swapped whole like the matcher,
+    /// with the digest of the intel files it was read from ([`intel_digest`]).
+    risk: RwLock<(Arc<RiskContext>, String)>,
     pub config: Config,
     pub metrics: metrics::Metrics,
     pub tokens: auth::TokenCache,
@@ -176,7 +177,7 @@ impl AppState {
         Arc::new(AppState {
             store,
             matcher: RwLock::new(matcher),
-            risk: RwLock::new(Arc::new(RiskContext::default())),
+            risk: RwLock::new((Arc::new(RiskContext::default()), String::new())),
             config,
             metrics: metrics::Metrics::default(),
             tokens: auth::TokenCache::default(),
@@ -219,15 +220,24 @@ impl AppState {
     /// The threat intelligence and policy findings are ranked with now.
     pub fn risk_context(&self) -> Arc<RiskContext> {
         match self.risk.read() {
-            Ok(r) => r.clone(),
-            Err(p) => p.into_inner().clone(),
+            Ok(r) => r.0.clone(),
+            Err(p) => p.into_inner().0.clone(),
         }
     }
 
-    pub fn set_risk_context(&self, r: Arc<RiskContext>) {
+    /// The digest of the intel files the current [`AppState::risk_context`] was read from.
+    pub fn intel_digest(&self) -> String {
+        match self.risk.read() {
+            Ok(r) => r.1.clone(),
+            Err(p) => p.into_inner().1.clone(),
+        }
+    }
+
+    /// Rank with `r` from now on; `digest` says which intel files it was read from.
+    pub fn set_risk_context(&self, r: Arc<RiskContext>, digest: String) {
         match self.risk.write() {
-            Ok(mut g) => *g = r,
-            Err(p) => *p.into_inner() = r,
+            Ok(mut g) => *g = (r, digest),
+            Err(p) => *p.into_inner() = (r, digest),
         }
     }
 }
@@ -375,17 +385,55 @@ pub async fn bootstrap(
 }
 
 const FEED_STATE: &str = "advisories";
+/// The feed state naming the threat intelligence the last reload ranked with.
+const INTEL_STATE: &str = "intel";
+
+/// A digest of the threat-intelligence files a ranking reads (`feeds/kev.json`,
+/// `feeds/epss.csv.gz`, `feeds/nvd.json`, an absent file counted as absent): what a
+/// replica compares with the one another replica announced after its reload.
+pub fn intel_digest(data_dir: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let files = [
+        ("kev", patchpilot_prioritize::kev_file(data_dir)),
+        ("epss", patchpilot_prioritize::epss_file(data_dir)),
+        ("nvd", patchpilot_prioritize::nvd_file(data_dir)),
+    ];
+    for (name, path) in files {
+        h.update(name.as_bytes());
+        match std::fs::read(&path) {
+            Ok(b) => {
+                h.update((b.len() as u64).to_le_bytes());
+                h.update(&b);
+            }
+            Err(_) => h.update(b"absent"),
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The intel and its digest, read together (off the async workers).
+async fn load_intel(
+    data_dir: &Path,
+    policy: patchpilot_risk::Policy,
+) -> Result<(RiskContext, String), String> {
+    let dir = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let ctx = RiskContext::load(&dir, policy).map_err(|e| e.to_string())?;
+        Ok((ctx, intel_digest(&dir)))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
 
 /// Reload the threat intelligence that ranks findings, and re-match what changed between
 /// the loaded advisory index and the database on disk. Either failing to load changes
 /// nothing.
 pub async fn reload_feeds(st: &AppState, actor: &Actor) -> Result<ReloadResponse, ApiError> {
     let _guard = st.reload.lock().await;
-    let dir = st.config.data_dir.clone();
     let policy = st.risk_context().policy.clone();
-    let risk = tokio::task::spawn_blocking(move || RiskContext::load(&dir, policy))
+    let (risk, intel) = load_intel(&st.config.data_dir, policy)
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(|e| ApiError::unavailable(format!("threat intelligence: {e}")))?;
     let dir = st.config.data_dir.clone();
     let share = st.shares_advisory_file();
@@ -393,7 +441,22 @@ pub async fn reload_feeds(st: &AppState, actor: &Actor) -> Result<ReloadResponse
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
         .map_err(|e| ApiError::unavailable(format!("advisory database: {e}")))?;
-    st.set_risk_context(Arc::new(risk));
+    // Announce intel this reload changed to the other replicas: each reloads its own
+    // files (`follow_feed_updates`). An unchanged reload writes nothing.
+    let changed = st.intel_digest() != intel;
+    st.set_risk_context(Arc::new(risk), intel.clone());
+    if changed {
+        st.store
+            .set_feed_state(
+                FeedState {
+                    name: INTEL_STATE.into(),
+                    state: serde_json::json!({ "digest": intel }),
+                    updated_at: Ts::now(),
+                },
+                actor,
+            )
+            .await?;
+    }
     let old = st.matcher();
     rematch(st, Some(&old), Arc::new(new), file, actor).await
 }
@@ -594,7 +657,8 @@ async fn rematch_page(
 /// that it re-matched the fleet against a new advisory database, load that database
 /// (without re-matching: the announcer did) from the copy the announcer stored, writing it
 /// into this replica's data dir; without a stored copy, from the data dir if its digest is
-/// the one recorded, else warn.
+/// the one recorded, else warn. Likewise for the threat intelligence that ranks findings
+/// ([`follow_intel`]).
 async fn follow_feed_updates(state: Arc<AppState>) {
     let mut notices = state.store.subscribe();
     loop {
@@ -604,48 +668,91 @@ async fn follow_feed_updates(state: Arc<AppState>) {
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
-        let Ok(Some(fs)) = state.store.get_feed_state(FEED_STATE).await else {
-            continue;
-        };
-        let Some(digest) = fs
-            .state
-            .get("digest")
-            .and_then(|d| d.as_str())
-            .map(str::to_string)
-        else {
-            continue;
-        };
-        if state.matcher().digest() == digest {
-            continue;
+        follow_advisories(&state).await;
+        follow_intel(&state).await;
+    }
+}
+
+/// Load the advisory database another replica recorded, if it is not the one in use.
+async fn follow_advisories(state: &AppState) {
+    let Ok(Some(fs)) = state.store.get_feed_state(FEED_STATE).await else {
+        return;
+    };
+    let Some(digest) = fs
+        .state
+        .get("digest")
+        .and_then(|d| d.as_str())
+        .map(str::to_string)
+    else {
+        return;
+    };
+    if state.matcher().digest() == digest {
+        return;
+    }
+    let _guard = state.reload.lock().await;
+    if state.matcher().digest() == digest {
+        return;
+    }
+    match fetch_shared(state.store.as_ref(), &state.config.data_dir, &digest).await {
+        Ok(Some(m)) => {
+            tracing::info!(%digest, "advisory database loaded from the store after another replica's feed update");
+            state.set_matcher(Arc::new(m));
+            return;
         }
-        let _guard = state.reload.lock().await;
-        if state.matcher().digest() == digest {
-            continue;
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "reading the advisory database from the store"),
+    }
+    let dir = state.config.data_dir.clone();
+    match tokio::task::spawn_blocking(move || Matcher::load(&dir)).await {
+        Ok(Ok(m)) if m.digest() == digest => {
+            tracing::info!(%digest, "advisory index reloaded after another replica's feed update");
+            state.set_matcher(Arc::new(m));
         }
-        match fetch_shared(state.store.as_ref(), &state.config.data_dir, &digest).await {
-            Ok(Some(m)) => {
-                tracing::info!(%digest, "advisory database loaded from the store after another replica's feed update");
-                state.set_matcher(Arc::new(m));
-                continue;
+        Ok(Ok(m)) => tracing::warn!(
+            local = m.digest(),
+            announced = %digest,
+            "another replica matched an advisory database that the store holds no copy of \
+             and this data dir does not hold either; sync feeds here and reload"
+        ),
+        Ok(Err(e)) => tracing::warn!(error = %e, "advisory database"),
+        Err(e) => tracing::warn!(error = %e, "reload task"),
+    }
+}
+
+/// Reload this replica's threat intelligence when another replica announced intel other
+/// than what this one ranks with. Each replica reads its own data dir (feeds are synced
+/// per replica, or on a shared volume): one that does not hold the announced files says so.
+async fn follow_intel(state: &AppState) {
+    let Ok(Some(fs)) = state.store.get_feed_state(INTEL_STATE).await else {
+        return;
+    };
+    let Some(announced) = fs.state.get("digest").and_then(|d| d.as_str()) else {
+        return;
+    };
+    if state.intel_digest() == announced {
+        return;
+    }
+    let _guard = state.reload.lock().await;
+    if state.intel_digest() == announced {
+        return;
+    }
+    let policy = state.risk_context().policy.clone();
+    match load_intel(&state.config.data_dir, policy).await {
+        Ok((ctx, digest)) => {
+            if digest != announced {
+                tracing::warn!(
+                    announced,
+                    local = %digest,
+                    "another replica ranks with threat intelligence (feeds/kev.json, \
+                     epss.csv.gz, nvd.json) that this data dir does not hold; sync feeds here"
+                );
             }
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "reading the advisory database from the store"),
-        }
-        let dir = state.config.data_dir.clone();
-        match tokio::task::spawn_blocking(move || Matcher::load(&dir)).await {
-            Ok(Ok(m)) if m.digest() == digest => {
-                tracing::info!(%digest, "advisory index reloaded after another replica's feed update");
-                state.set_matcher(Arc::new(m));
+            if digest != state.intel_digest() {
+                tracing::info!(%digest, "threat intelligence reloaded after another replica's feed update");
+                state.set_risk_context(Arc::new(ctx), digest);
             }
-            Ok(Ok(m)) => tracing::warn!(
-                local = m.digest(),
-                announced = %digest,
-                "another replica matched an advisory database that the store holds no copy of \
-                 and this data dir does not hold either; sync feeds here and reload"
-            ),
-            Ok(Err(e)) => tracing::warn!(error = %e, "advisory database"),
-            Err(e) => tracing::warn!(error = %e, "reload task"),
         }
+        Err(e) => tracing::warn!(error = %e, "threat intelligence"),
     }
 }
 
@@ -773,14 +880,19 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         None => patchpilot_risk::Policy::default(),
     };
     let dir = config.data_dir.clone();
-    let risk = tokio::task::spawn_blocking(move || RiskContext::load(&dir, policy))
-        .await
-        .map_err(|e| {
-            StartError::Store(patchpilot_store::Error::Backend(format!(
-                "loading threat intelligence: {e}"
-            )))
-        })?
-        .map_err(StartError::Intel)?;
+    let risk = tokio::task::spawn_blocking(move || {
+        RiskContext::load(&dir, policy).map(|r| {
+            let d = intel_digest(&dir);
+            (r, d)
+        })
+    })
+    .await
+    .map_err(|e| {
+        StartError::Store(patchpilot_store::Error::Backend(format!(
+            "loading threat intelligence: {e}"
+        )))
+    })?
+    .map_err(StartError::Intel)?;
     let store = open_store(config.database_url.as_deref(), &config.data_dir).await?;
     let bootstrap_secret = bootstrap(store.as_ref(), config.bootstrap_token.as_deref()).await?;
     let share = shares_advisory_file(&config, store.as_ref());
@@ -858,7 +970,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     };
     let matcher = Arc::new(matcher);
     let state = AppState::new(store, matcher.clone(), config.clone());
-    state.set_risk_context(Arc::new(risk));
+    state.set_risk_context(Arc::new(risk.0), risk.1);
     // The advisory database changed while no server ran (or this is the first start): the
     // fingerprints of the old one are not known, so every package the new index names is
     // re-matched once. That takes a while on a large fleet (~12-18 s at 10,000 assets),

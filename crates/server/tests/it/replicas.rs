@@ -208,3 +208,92 @@ async fn a_start_without_an_advisory_database_never_rematches_against_nothing() 
     );
     srv.stop().await;
 }
+
+/// The ranked findings of PP-TEST-0001 on `asset`.
+async fn ranked(srv: &TestServer, asset: i64) -> Value {
+    let q = format!("/api/v1/findings?prioritize=true&asset_id={asset}&advisory=PP-TEST-0001");
+    let (s, v) = srv.get(&q, &srv.admin.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    v
+}
+
+/// A feed reload on one replica reaches the others' rankings: each reloads the threat
+/// intelligence in its own data dir when the reloading replica announces new intel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence() {
+    let test = "a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence";
+    let Some(base) = backends(test).into_iter().find_map(|b| match b {
+        Backend::Postgres(url) => Some(url),
+        Backend::Sqlite => None,
+    }) else {
+        return;
+    };
+    let (url, schema) = fresh_schema(&base).await;
+    let pg = Backend::Postgres(base.clone());
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    import_fixtures(a_dir.path());
+    let u = url.clone();
+    let a =
+        TestServer::start_with(&pg, Some(a_dir.path()), move |c| c.database_url = Some(u)).await;
+    let u = url.clone();
+    let b =
+        TestServer::start_with(&pg, Some(b_dir.path()), move |c| c.database_url = Some(u)).await;
+    let (asset, _) = report_to(&a, "web-1", INVENTORY).await;
+    let exploitation = |v: &Value| -> Value {
+        let f = v.as_array().unwrap()[0]["risk"]["factors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "exploitation")
+            .unwrap()
+            .clone();
+        f["value"].clone()
+    };
+    assert_eq!(exploitation(&ranked(&b, asset).await), "none known");
+
+    // The catalog lands in both replicas' feeds folders (a sync on each, or a shared
+    // volume); only A is told to reload.
+    let kev = json!({
+        "title": "CISA Catalog of Known Exploited Vulnerabilities (test)",
+        "catalogVersion": "2026.03.01", "dateReleased": "2026-03-01T12:00:00.000Z",
+        "count": 1,
+        "vulnerabilities": [{
+            "cveID": "CVE-2099-0001", "vendorProject": "demo", "product": "demo-crate",
+            "vulnerabilityName": "demo", "dateAdded": "2026-01-05",
+            "shortDescription": "test", "requiredAction": "Apply updates.",
+            "dueDate": "2026-01-26", "knownRansomwareCampaignUse": "Unknown", "notes": ""
+        }]
+    })
+    .to_string();
+    for dir in [a_dir.path(), b_dir.path()] {
+        std::fs::create_dir_all(dir.join("feeds")).unwrap();
+        std::fs::write(dir.join("feeds/kev.json"), &kev).unwrap();
+    }
+    let (s, r) = a
+        .call(
+            Method::POST,
+            "/api/v1/feeds/reload",
+            Some(&a.admin.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let active = json!("active: in CISA KEV since 2026-01-05");
+    assert_eq!(exploitation(&ranked(&a, asset).await), active);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while exploitation(&ranked(&b, asset).await) != active {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replica B never reloaded its threat intelligence"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    a.stop().await;
+    b.stop().await;
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
+    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(&mut c)
+        .await;
+}
