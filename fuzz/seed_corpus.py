@@ -52,6 +52,7 @@ INVENTORY = {
         lambda p: p.stat().st_size < 2_000_000,
     ),
     "intel_feeds": (["feeds/kev/history", "feeds/epss", "feeds/distro-samples/nvd"], lambda p: p.stat().st_size < 4_000_000),
+    "feed_indexes": (["feeds/osv"], lambda p: p.name == "modified_id.csv"),
     "vex_documents": (["vex"], None),
 }
 
