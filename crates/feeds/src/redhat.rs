@@ -305,6 +305,40 @@ fn fetch_text(
     }
 }
 
+/// `<base>/<file>` fetched unconditionally: its text and validators.
+fn fetch_file(
+    s: &Syncer<'_>,
+    base: &str,
+    dir: &Path,
+    file: &str,
+    out: &mut Outcome,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<(String, Validators), FeedError> {
+    let url = format!("{base}/{file}");
+    fetch_text(s, &url, &dir.join(file), None, out, progress)?
+        .ok_or_else(|| invalid(&url, "304 without a conditional request"))
+}
+
+/// The latest event per document at or after `since`, from `changes` (`changes.csv`,
+/// fetched by the caller) and `deletions.csv` (fetched here), with the newest instant.
+#[allow(clippy::type_complexity)]
+fn events_since(
+    s: &Syncer<'_>,
+    base: &str,
+    dir: &Path,
+    changes: &str,
+    since: Option<Timestamp>,
+    out: &mut Outcome,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<(BTreeMap<String, Event>, Option<(Timestamp, String)>), FeedError> {
+    let (deletions, _) = fetch_file(s, base, dir, "deletions.csv", out, progress)?;
+    let changes =
+        parse_vex_index(changes).map_err(|e| invalid(&format!("{base}/changes.csv"), e))?;
+    let deletions =
+        parse_vex_index(&deletions).map_err(|e| invalid(&format!("{base}/deletions.csv"), e))?;
+    Ok(latest_events(&changes, &deletions, since))
+}
+
 /// Fetch the changed documents, `parallel` at a time; the first failed download stops the
 /// rest and is the error. Returns `(key, body)` in key order.
 fn fetch_docs(
@@ -511,15 +545,7 @@ fn full(
     progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<(), FeedError> {
     let latest_url = format!("{base}/archive_latest.txt");
-    let (text, _) = fetch_text(
-        s,
-        &latest_url,
-        &dir.join("archive_latest.txt"),
-        None,
-        out,
-        progress,
-    )?
-    .ok_or_else(|| invalid(&latest_url, "304 without a conditional request"))?;
+    let (text, _) = fetch_file(s, base, dir, "archive_latest.txt", out, progress)?;
     let name = text.trim();
     let Some(date) = archive_date(name) else {
         return Err(invalid(
@@ -570,29 +596,8 @@ fn full(
         }
     };
 
-    let (changes_text, validators) = fetch_text(
-        s,
-        &format!("{base}/changes.csv"),
-        &dir.join("changes.csv"),
-        None,
-        out,
-        progress,
-    )?
-    .ok_or_else(|| invalid(base, "304 without a conditional request"))?;
-    let deletions_url = format!("{base}/deletions.csv");
-    let (deletions_text, _) = fetch_text(
-        s,
-        &deletions_url,
-        &dir.join("deletions.csv"),
-        None,
-        out,
-        progress,
-    )?
-    .ok_or_else(|| invalid(&deletions_url, "304 without a conditional request"))?;
-    let changes =
-        parse_vex_index(&changes_text).map_err(|e| invalid(&format!("{base}/changes.csv"), e))?;
-    let deletions = parse_vex_index(&deletions_text).map_err(|e| invalid(&deletions_url, e))?;
-    let (events, newest) = latest_events(&changes, &deletions, Some(date));
+    let (changes, validators) = fetch_file(s, base, dir, "changes.csv", out, progress)?;
+    let (events, newest) = events_since(s, base, dir, &changes, Some(date), out, progress)?;
     let gone = apply(s, cfg, dir, &mut docs, &events, out, progress)?;
 
     let now = rfc3339(s.now);
@@ -644,23 +649,11 @@ fn increment(
         out.records = entry.records;
         return s.save_source(NAME, entry);
     };
-    let deletions_url = format!("{base}/deletions.csv");
-    let (deletions_text, _) = fetch_text(
-        s,
-        &deletions_url,
-        &dir.join("deletions.csv"),
-        None,
-        out,
-        progress,
-    )?
-    .ok_or_else(|| invalid(&deletions_url, "304 without a conditional request"))?;
-    let changes = parse_vex_index(&changes_text).map_err(|e| invalid(&changes_url, e))?;
-    let deletions = parse_vex_index(&deletions_text).map_err(|e| invalid(&deletions_url, e))?;
     let watermark = entry
         .newest_modified
         .as_deref()
         .and_then(|t| Timestamp::parse(t).ok());
-    let (events, newest) = latest_events(&changes, &deletions, watermark);
+    let (events, newest) = events_since(s, base, dir, &changes_text, watermark, out, progress)?;
     if events.len() > cfg.max_incremental {
         // Cheaper as the archive.
         return full(s, cfg, base, dir, out, progress);
