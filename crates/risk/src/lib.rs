@@ -261,16 +261,40 @@ pub struct Risk {
     pub asset: ResolvedAsset,
 }
 
-impl Risk {
+/// What ranks a risk: its score, SSVC decision and due date (a few bytes, for rankers that
+/// keep many of them, such as the server's per-ranking cache).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RankKey {
+    pub score: f32,
+    pub ssvc: Decision,
+    pub due: Date,
+}
+
+impl RankKey {
     /// The rank order of a queue: the higher score first, then the more urgent SSVC
-    /// decision, then the earlier due date. `Less` means `self` ranks first. One order for
-    /// every ranked list (`scan --prioritize`, the server's `prioritize=true`).
-    pub fn rank_cmp(&self, other: &Risk) -> std::cmp::Ordering {
+    /// decision, then the earlier due date. `Less` means `self` ranks first.
+    pub fn rank_cmp(&self, other: &RankKey) -> std::cmp::Ordering {
         other
             .score
             .total_cmp(&self.score)
             .then_with(|| other.ssvc.cmp(&self.ssvc))
-            .then_with(|| self.due.date.cmp(&other.due.date))
+            .then_with(|| self.due.cmp(&other.due))
+    }
+}
+
+impl Risk {
+    pub fn rank_key(&self) -> RankKey {
+        RankKey {
+            score: self.score,
+            ssvc: self.ssvc,
+            due: self.due.date,
+        }
+    }
+
+    /// [`RankKey::rank_cmp`] of the two risks: the one order of every ranked list
+    /// (`scan --prioritize`, the server's `prioritize=true`).
+    pub fn rank_cmp(&self, other: &Risk) -> std::cmp::Ordering {
+        self.rank_key().rank_cmp(&other.rank_key())
     }
 }
 
