@@ -7,9 +7,17 @@
 //! swapped whole like the advisory index, so a ranking never mixes two versions of a feed.
 //!
 //! A ranking reads every finding its filters select a page at a time and keeps only the
-//! best `limit` of them (a bounded heap), so its memory is a page, the answer and the
-//! assets' contexts, however many findings the fleet has. The assessment of a page runs
-//! off the async workers.
+//! best `limit` of them (a bounded heap), so its memory is two pages (the next page is
+//! read while this one is assessed off the async workers), the answer, the assets'
+//! contexts and a bounded cache of rank keys, however many findings the fleet has.
+//!
+//! A finding's risk depends only on its advisory, whether a fix exists, the day it was
+//! first seen and its asset's context (the threat intelligence, policy and advisory
+//! database are fixed for one ranking), and a fleet has far fewer such combinations than
+//! findings: the same advisory on many hosts alike. So a ranking assesses each combination
+//! once and keeps only what ranks it ([`RankKey`] of `patchpilot-risk`, a few bytes, so the cache can hold all
+//! the combinations of a large fleet); a finding that makes the answer is assessed again
+//! in full. The answer is the same as assessing every finding in full.
 //!
 //! The asset's stored context maps onto the risk engine's one to one, except data
 //! sensitivity, whose three stored levels map onto the engine's four by their ends and
@@ -23,9 +31,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use patchpilot_intel::{Date, NvdStore};
+use patchpilot_osv::Advisory;
 use patchpilot_prioritize::Intel;
 use patchpilot_risk::{
-    AssetContext, DataSensitivity, Environment, Exposure, Policy, ResolvedAsset, Risk, Tier,
+    AssetContext, DataSensitivity, Environment, Exposure, Policy, RankKey, ResolvedAsset, Risk,
+    Tier,
 };
 use patchpilot_store::{
     Asset, Environment as AssetEnv, Exposure as AssetExposure, Finding, FindingFilter, Sensitivity,
@@ -139,6 +149,10 @@ pub fn day_of(ts: Ts) -> Date {
 const PAGE: u32 = 5_000;
 /// Assets read from the store at a time.
 const ASSET_PAGE: u32 = 1_000;
+/// Rank keys a ranking keeps at most (about 20 MiB with the maps' own memory); past it
+/// the cache starts again empty. Hits come from assets alike recurring across the fleet,
+/// so the cache pays only if it holds every combination the fleet has.
+const CACHED: usize = 1 << 17;
 
 /// The best `limit` findings `filter` selects (its `after_id` and `limit` are ignored),
 /// ranked as `scan --prioritize` ranks ([`Risk::rank_cmp`]), then by the lower id.
@@ -153,14 +167,14 @@ pub async fn rank(
         return Ok(Vec::new());
     }
     let mut top = Top::new(limit as usize);
-    let mut assets: HashMap<i64, ResolvedAsset> = HashMap::new();
+    let mut risks = Assessments::new(ctx, CACHED);
     if filter.asset_id.is_none() {
         // Fleet-wide: every asset's context in a few pages, not one query per asset.
         let mut after = 0;
         loop {
             let page = store.list_assets(after, ASSET_PAGE).await?;
             for a in &page {
-                assets.insert(a.id, asset_context(a)?);
+                risks.add_asset(a)?;
             }
             match page.last() {
                 Some(a) if page.len() == ASSET_PAGE as usize => after = a.id,
@@ -168,66 +182,185 @@ pub async fn rank(
             }
         }
     }
-    let mut after = 0;
+    let page_after = |after_id| FindingFilter {
+        after_id,
+        limit: Some(PAGE),
+        ..filter.clone()
+    };
+    let mut page = store.list_findings(page_after(0)).await?;
     loop {
-        let page = store
-            .list_findings(FindingFilter {
-                after_id: after,
-                limit: Some(PAGE),
-                ..filter.clone()
-            })
-            .await?;
         let full = page.len() == PAGE as usize;
         let Some(last) = page.last() else { break };
-        after = last.id;
+        let after = last.id;
         // One asset's findings, or an asset enrolled since the assets were read.
         for f in &page {
-            if !assets.contains_key(&f.asset_id) {
+            if !risks.has_asset(f.asset_id) {
                 let a = store.get_asset(f.asset_id).await?.ok_or_else(|| {
                     ApiError::internal(format!("finding {}: asset {} not found", f.id, f.asset_id))
                 })?;
-                assets.insert(a.id, asset_context(&a)?);
+                risks.add_asset(&a)?;
             }
         }
-        let (m, c) = (matcher.clone(), ctx.clone());
-        (top, assets) = tokio::task::spawn_blocking(move || {
+        let m = matcher.clone();
+        let assess = tokio::task::spawn_blocking(move || {
             for f in page {
-                let risk = m.advisory(&f.advisory_id).map(|adv| {
-                    patchpilot_prioritize::assess(
-                        adv,
-                        !f.fixed_versions.is_empty(),
-                        day_of(f.first_seen),
-                        &c.intel,
-                        c.nvd.as_ref(),
-                        &assets[&f.asset_id],
-                        &c.policy,
-                    )
-                });
-                top.push(Ranked(RankedFinding { finding: f, risk }));
+                let (fix, advisory) = (!f.fixed_versions.is_empty(), |id: &str| m.advisory(id));
+                let key = risks.rank_key(&f.advisory_id, fix, f.first_seen, f.asset_id, advisory);
+                if top.admits(key, f.id) {
+                    let risk = risks.risk(&f.advisory_id, fix, f.first_seen, f.asset_id, advisory);
+                    top.push(Ranked(RankedFinding { finding: f, risk }));
+                }
             }
-            (top, assets)
-        })
-        .await
-        .map_err(|e| ApiError::internal(format!("ranking findings: {e}")))?;
-        if !full {
-            break;
+            (top, risks)
+        });
+        // Read the next page while this one is assessed.
+        let (assessed, next) = if full {
+            let (assessed, next) = tokio::join!(assess, store.list_findings(page_after(after)));
+            (assessed, Some(next))
+        } else {
+            (assess.await, None)
+        };
+        (top, risks) =
+            assessed.map_err(|e| ApiError::internal(format!("ranking findings: {e}")))?;
+        match next {
+            Some(next) => page = next?,
+            None => break,
         }
     }
     Ok(top.into_sorted())
 }
 
+/// What an assessment depends on besides its advisory: fix available, first-seen day and
+/// the index of the asset's context.
+type AssessmentKey = (bool, Date, u32);
+
+/// The assessments of one ranking, made once per (advisory, fix available, first-seen day,
+/// asset context): the threat intelligence, policy and advisory database do not change
+/// within it. Assets with equal contexts share their assessments.
+struct Assessments {
+    ctx: Arc<RiskContext>,
+    /// The distinct contexts, and each one's index by its JSON (the engine's input, so
+    /// equal JSON is an equal context).
+    contexts: Vec<ResolvedAsset>,
+    context_index: HashMap<String, u32>,
+    /// Asset id → index in `contexts`.
+    asset_context: HashMap<i64, u32>,
+    /// Advisory id → key → the risk's rank key (none: the advisory is not in the database).
+    cache: HashMap<String, HashMap<AssessmentKey, Option<RankKey>>>,
+    cached: usize,
+    max_cached: usize,
+}
+
+impl Assessments {
+    fn new(ctx: Arc<RiskContext>, max_cached: usize) -> Assessments {
+        Assessments {
+            ctx,
+            contexts: Vec::new(),
+            context_index: HashMap::new(),
+            asset_context: HashMap::new(),
+            cache: HashMap::new(),
+            cached: 0,
+            max_cached,
+        }
+    }
+
+    fn has_asset(&self, id: i64) -> bool {
+        self.asset_context.contains_key(&id)
+    }
+
+    fn add_asset(&mut self, a: &Asset) -> Result<(), ApiError> {
+        let context = asset_context(a)?;
+        let key = serde_json::to_string(&context)
+            .map_err(|e| ApiError::internal(format!("asset {}: context: {e}", a.id)))?;
+        let next = self.contexts.len() as u32;
+        let index = *self.context_index.entry(key).or_insert(next);
+        if index == next {
+            self.contexts.push(context);
+        }
+        self.asset_context.insert(a.id, index);
+        Ok(())
+    }
+
+    /// The risk of a finding of advisory `advisory_id` on asset `asset_id` (added before),
+    /// first seen at `first_seen`: `patchpilot_prioritize::assess` in the asset's context,
+    /// on the advisory `advisory` finds; none when there is no such advisory.
+    fn risk<'a>(
+        &self,
+        advisory_id: &str,
+        fix: bool,
+        first_seen: Ts,
+        asset_id: i64,
+        advisory: impl FnOnce(&str) -> Option<&'a Advisory>,
+    ) -> Option<Risk> {
+        let context = self.asset_context[&asset_id];
+        let c = &*self.ctx;
+        advisory(advisory_id).map(|adv| {
+            patchpilot_prioritize::assess(
+                adv,
+                fix,
+                day_of(first_seen),
+                &c.intel,
+                c.nvd.as_ref(),
+                &self.contexts[context as usize],
+                &c.policy,
+            )
+        })
+    }
+
+    /// What ranks [`Assessments::risk`] of the same finding, from the cache when it was
+    /// assessed before (`advisory` is asked only when not).
+    fn rank_key<'a>(
+        &mut self,
+        advisory_id: &str,
+        fix: bool,
+        first_seen: Ts,
+        asset_id: i64,
+        advisory: impl FnOnce(&str) -> Option<&'a Advisory>,
+    ) -> Option<RankKey> {
+        let key = (fix, day_of(first_seen), self.asset_context[&asset_id]);
+        if let Some(k) = self.cache.get(advisory_id).and_then(|m| m.get(&key)) {
+            return *k;
+        }
+        if self.cached >= self.max_cached {
+            self.cache.clear();
+            self.cached = 0;
+        }
+        let rank = self
+            .risk(advisory_id, fix, first_seen, asset_id, advisory)
+            .map(|r| r.rank_key());
+        self.cache
+            .entry(advisory_id.to_string())
+            .or_default()
+            .insert(key, rank);
+        self.cached += 1;
+        rank
+    }
+}
+
+/// `(rank key, finding id)` in rank order: `Less` ranks first. A finding without a risk
+/// (its advisory gone from the database) ranks after every finding with one.
+fn rank_cmp(a: (Option<RankKey>, i64), b: (Option<RankKey>, i64)) -> Ordering {
+    match (a.0, b.0) {
+        (Some(x), Some(y)) => x.rank_cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+    .then(a.1.cmp(&b.1))
+}
+
 /// A ranked finding ordered by rank: `Less` ranks first.
 struct Ranked(RankedFinding);
 
+impl Ranked {
+    fn key(&self) -> (Option<RankKey>, i64) {
+        (self.0.risk.as_ref().map(Risk::rank_key), self.0.finding.id)
+    }
+}
+
 impl Ord for Ranked {
     fn cmp(&self, other: &Ranked) -> Ordering {
-        match (&self.0.risk, &other.0.risk) {
-            (Some(a), Some(b)) => a.rank_cmp(b),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        }
-        .then(self.0.finding.id.cmp(&other.0.finding.id))
+        rank_cmp(self.key(), other.key())
     }
 }
 
@@ -257,6 +390,16 @@ impl Top {
             heap: BinaryHeap::with_capacity(limit.min(PAGE as usize) + 1),
             limit,
         }
+    }
+
+    /// Whether a finding with a risk of this rank key and this id would be kept (so only
+    /// those are assessed in full).
+    fn admits(&self, key: Option<RankKey>, id: i64) -> bool {
+        self.heap.len() < self.limit
+            || self
+                .heap
+                .peek()
+                .is_some_and(|worst| rank_cmp((key, id), worst.key()) == Ordering::Less)
     }
 
     fn push(&mut self, r: Ranked) {
@@ -395,19 +538,35 @@ mod tests {
             (2, Some((50.0, "2026-05-01"))),
             (1, Some((10.0, "2026-01-01"))),
         ];
-        let ids = |limit| {
+        let top = |limit| {
             let mut t = Top::new(limit);
             for (id, r) in all {
                 t.push(ranked(id, r));
             }
+            t
+        };
+        let ids = |t: Top| {
             t.into_sorted()
                 .iter()
                 .map(|r| r.finding.id)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(ids(10), [4, 3, 2, 7, 1, 9]);
-        assert_eq!(ids(3), [4, 3, 2]);
-        assert_eq!(ids(0), Vec::<i64>::new());
+        assert_eq!(ids(top(10)), [4, 3, 2, 7, 1, 9]);
+        assert_eq!(ids(top(3)), [4, 3, 2]);
+        assert_eq!(ids(top(0)), Vec::<i64>::new());
+        // What `push` would keep, `admits` says beforehand (a ranking builds only those).
+        let t = top(3);
+        let key = |s: f32, d: &str| Some(risk(s, d).rank_key());
+        let admits = |id, r: Option<(f32, &str)>| t.admits(r.and_then(|(s, d)| key(s, d)), id);
+        assert!(admits(8, Some((90.0, "2026-12-01"))));
+        assert!(
+            admits(1, Some((50.0, "2026-05-01"))),
+            "ties go to the lower id"
+        );
+        assert!(!admits(5, Some((50.0, "2026-05-01"))));
+        assert!(!admits(0, None));
+        assert!(top(10).admits(None, 99), "room left");
+        assert!(!top(0).admits(key(99.0, "2026-01-01"), 1));
     }
 
     #[test]
@@ -443,6 +602,99 @@ mod tests {
         assert_eq!(asset_context(&a).unwrap().context, AssetContext::default());
         a.tier = 0;
         assert!(asset_context(&a).unwrap_err().message.contains("asset 5"));
+    }
+
+    fn asset(id: i64, tier: u8, exposure: &str) -> Asset {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "name": format!("host-{id}"), "tier": tier, "exposure": exposure,
+            "environment": "on-prem", "sensitivity": "medium", "tags": [],
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn advisory(id: &str, cvss: &str) -> Advisory {
+        patchpilot_osv::parse_json(
+            serde_json::json!({
+                "id": id, "modified": "2026-01-01T00:00:00Z",
+                "severity": [{"type": "CVSS_V3", "score": cvss}]
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn cached_assessments_equal_fresh_ones_per_context_day_and_fix() {
+        let assets = [
+            asset(1, 1, "internet-facing"),
+            asset(2, 4, "isolated"),
+            asset(3, 1, "internet-facing"), // the same context as asset 1
+        ];
+        let advisories = [
+            advisory("PP-1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+            advisory("PP-2", "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"),
+        ];
+        let days = [
+            Ts::parse_rfc3339("2026-03-10T01:00:00Z").unwrap(),
+            Ts::parse_rfc3339("2026-03-10T23:00:00Z").unwrap(), // the same day
+            Ts::parse_rfc3339("2026-05-02T12:00:00Z").unwrap(),
+        ];
+        let ctx = Arc::new(RiskContext::default());
+        let fresh = |adv: &Advisory, fix: bool, seen: Ts, a: &Asset| {
+            patchpilot_prioritize::assess(
+                adv,
+                fix,
+                day_of(seen),
+                &ctx.intel,
+                None,
+                &asset_context(a).unwrap(),
+                &ctx.policy,
+            )
+        };
+        // Every combination (and an advisory no longer in the database), twice, in an order
+        // that revisits each key after others; with room for everything, and with room for
+        // two (the cache starts again often).
+        for max_cached in [CACHED, 2] {
+            let mut risks = Assessments::new(ctx.clone(), max_cached);
+            for a in &assets {
+                risks.add_asset(a).unwrap();
+            }
+            assert_eq!(risks.contexts.len(), 2);
+            for _ in 0..2 {
+                for seen in days {
+                    for fix in [true, false] {
+                        for id in ["PP-1", "PP-GONE", "PP-2"] {
+                            for a in &assets {
+                                let find = |id: &str| advisories.iter().find(|adv| adv.id == id);
+                                let want = find(id).map(|adv| fresh(adv, fix, seen, a));
+                                let got = risks.rank_key(id, fix, seen, a.id, find);
+                                let case = format!("{id} {fix} {seen:?} {}", a.id);
+                                assert_eq!(got, want.as_ref().map(Risk::rank_key), "{case}");
+                                assert_eq!(risks.risk(id, fix, seen, a.id, find), want, "{case}");
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(risks.cached <= max_cached);
+        }
+        // The cases the cache must keep apart do differ: the same advisory on different
+        // contexts, on different days, with and without a fix.
+        let (adv, seen) = (&advisories[0], days[0]);
+        assert_ne!(
+            fresh(adv, true, seen, &assets[0]).score,
+            fresh(adv, true, seen, &assets[1]).score
+        );
+        assert_ne!(
+            fresh(adv, true, seen, &assets[0]).due,
+            fresh(adv, true, days[2], &assets[0]).due
+        );
+        assert_ne!(
+            fresh(adv, true, seen, &assets[0]),
+            fresh(adv, false, seen, &assets[0])
+        );
     }
 
     #[test]
