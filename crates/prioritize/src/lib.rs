@@ -235,28 +235,17 @@ pub fn assess(
         Some((c, _, _)) => Some(c.clone()),
         None => own.map(|(c, _)| c),
     };
-    let exploit = exploit_reference(advisory, nvd_store);
     let finding = patchpilot_risk::Finding {
         cvss,
         epss,
         kev,
-        exploit_reference: exploit.is_some(),
+        exploit_reference: exploit_reference(advisory, nvd_store),
         fix_available,
         first_seen,
     };
     let mut risk = patchpilot_risk::assess_on(&finding, asset, policy);
     if let Some((c, r, m)) = nvd {
         credit_nvd(&mut risk, c.base_score, r, m);
-    }
-    // The engine credits "advisory" for an exploit reference; name which one it was.
-    if let Some(source) = exploit {
-        if let Some(f) = risk
-            .factors
-            .iter_mut()
-            .find(|f| f.name == "exploitation" && f.source == "advisory")
-        {
-            f.source = source;
-        }
     }
     risk
 }

@@ -209,7 +209,7 @@ fn kev_and_epss_signals_are_the_earliest_listing_and_the_highest_score() {
                 epss.score_date,
             )),
             kev: Some(KevSignal::from(kev.get("CVE-2099-0002").unwrap())),
-            exploit_reference: false,
+            exploit_reference: None,
             fix_available: true,
             first_seen,
         },

@@ -107,7 +107,7 @@ pub(crate) fn explain(
         (format!("active: {p}"), "CVSS threat metric", None, Some(p))
     } else if exploitation == Exploitation::PublicPoc {
         let mut why = Vec::new();
-        if f.exploit_reference {
+        if f.exploit_reference.is_some() {
             why.push("exploit reference".to_string());
         }
         if vector_e.is_some() {
@@ -117,8 +117,8 @@ pub(crate) fn explain(
         if epss_poc {
             why.push(format!("EPSS >= {}", policy.epss_threshold));
         }
-        let source = if f.exploit_reference {
-            "advisory"
+        let source = if let Some(r) = &f.exploit_reference {
+            r.as_str()
         } else if vector_e.is_some() {
             "CVSS threat metric"
         } else {

@@ -237,8 +237,10 @@ pub struct Finding {
     pub cvss: Option<CvssInput>,
     pub epss: Option<EpssSignal>,
     pub kev: Option<KevSignal>,
-    /// An advisory reference of type exploit / a known public exploit.
-    pub exploit_reference: bool,
+    /// A reference showing a public exploit or a demonstration of the vulnerability, as
+    /// the `exploitation` factor names its source (`advisory reference (OSV EVIDENCE):
+    /// URL`); any makes exploitation at least a public PoC.
+    pub exploit_reference: Option<String>,
     pub fix_available: bool,
     /// When the finding was first seen on this asset; SLA clocks start here.
     pub first_seen: Date,
@@ -311,7 +313,7 @@ pub fn exploitation(f: &Finding, epss_threshold: f64) -> Exploitation {
         e = e.max(Exploitation::Active);
     }
     let epss_poc = f.epss.is_some_and(|s| f64::from(s.epss) >= epss_threshold);
-    if epss_poc || f.exploit_reference {
+    if epss_poc || f.exploit_reference.is_some() {
         e = e.max(Exploitation::PublicPoc);
     }
     e

@@ -509,7 +509,7 @@ mod tests {
                 cvss: None,
                 epss: None,
                 kev: None,
-                exploit_reference: false,
+                exploit_reference: None,
                 fix_available: true,
                 first_seen: due.parse().unwrap(),
             },

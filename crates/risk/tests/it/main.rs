@@ -85,7 +85,7 @@ fn arb_finding() -> impl Strategy<Value = Finding> {
                         due_date: base.add_days(added + due),
                         ransomware,
                     }),
-                    exploit_reference,
+                    exploit_reference: exploit_reference.then(|| "exploit reference".to_string()),
                     fix_available,
                     first_seen: base.add_days(seen),
                 }
@@ -239,7 +239,7 @@ fn example_finding() -> Finding {
             due_date: d("2024-05-23"),
             ransomware: true,
         }),
-        exploit_reference: false,
+        exploit_reference: None,
         fix_available: true,
         first_seen: d("2024-04-20"),
     }
@@ -295,7 +295,7 @@ fn explanation_of_a_quiet_cve_without_fix_on_an_isolated_asset() {
         cvss: Some(CvssInput::new(5.3, None).unwrap()),
         epss: Some(EpssSignal::new(0.00043, 0.1, None).unwrap()),
         kev: None,
-        exploit_reference: false,
+        exploit_reference: None,
         fix_available: false,
         first_seen: d("2024-01-01"),
     };
@@ -322,12 +322,19 @@ fn exploit_evidence_without_kev() {
         cvss: Some(CvssInput::new(7.5, None).unwrap()),
         epss: None,
         kev: None,
-        exploit_reference: true,
+        exploit_reference: Some(
+            "advisory reference (OSV EVIDENCE): https://example.org/poc".into(),
+        ),
         fix_available: true,
         first_seen: d("2024-01-01"),
     };
     let r = assess(&base, &tier1_internet(), &Policy::default());
     assert_eq!(r.ssvc_inputs.exploitation, Exploitation::PublicPoc);
+    let e = r.factors.iter().find(|f| f.name == "exploitation").unwrap();
+    assert_eq!(
+        e.source, "advisory reference (OSV EVIDENCE): https://example.org/poc",
+        "the factor names the reference it was given"
+    );
     assert!(
         r.explanation
             .starts_with("CVSS 7.5 high; public exploit (exploit reference)"),
@@ -343,7 +350,7 @@ fn exploit_evidence_without_kev() {
             )
             .unwrap(),
         ),
-        exploit_reference: false,
+        exploit_reference: None,
         ..base
     };
     let r = assess(&attacked, &tier1_internet(), &Policy::default());
@@ -364,7 +371,7 @@ fn epss_threshold_is_configurable() {
         cvss: None,
         epss: Some(EpssSignal::new(0.05, 0.9, None).unwrap()),
         kev: None,
-        exploit_reference: false,
+        exploit_reference: None,
         fix_available: true,
         first_seen: d("2024-01-01"),
     };
@@ -569,7 +576,7 @@ fn kev_update_moves_newly_listed_cves_to_immediate() {
             cvss: None,
             epss: None,
             kev: old.get(&entry.cve).map(KevSignal::from),
-            exploit_reference: false,
+            exploit_reference: None,
             fix_available: true,
             first_seen: entry.date_added.add_days(-10),
         };
@@ -616,7 +623,7 @@ fn kev_update_moves_newly_listed_cves_to_immediate() {
             cvss: None,
             epss: None,
             kev: Some(KevSignal::from(e)),
-            exploit_reference: false,
+            exploit_reference: None,
             fix_available: true,
             first_seen: d("2024-01-19"),
         };
