@@ -325,7 +325,7 @@ fn inventory_labels(
             anyhow!(
                 "{}:{}: invalid asset labels: {}",
                 path.display(),
-                toml_line(&text, &e),
+                patchpilot_prioritize::toml_line(&text, &e),
                 e.message()
             )
         })?;
@@ -356,17 +356,6 @@ fn inventory_labels(
         file: file.display().to_string(),
         namespaced: true,
     }))
-}
-
-/// The 1-based line of a TOML error, or `?`.
-fn toml_line(text: &str, e: &toml::de::Error) -> String {
-    e.span().map_or_else(
-        || "?".to_string(),
-        |s| {
-            let before = &text.as_bytes()[..s.start.min(text.len())];
-            (before.iter().filter(|b| **b == b'\n').count() + 1).to_string()
-        },
-    )
 }
 
 /// Attach a risk assessment to every finding, in its inventory's asset context, and sort

@@ -297,8 +297,8 @@ pub fn parse_policy(path: &Path, text: &str) -> Result<Policy, Error> {
     Ok(p)
 }
 
-/// The 1-based line of a TOML error, or `?`.
-fn toml_line(text: &str, e: &toml::de::Error) -> String {
+/// The 1-based line of a TOML error, or `?` (for messages naming `file:line`).
+pub fn toml_line(text: &str, e: &toml::de::Error) -> String {
     e.span().map_or_else(
         || "?".to_string(),
         |s| {
