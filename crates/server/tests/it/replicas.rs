@@ -49,27 +49,65 @@ const INVENTORY: &[(&str, &str, &str)] = &[
     ("npm", "left-pad", "1.0.0"),
 ];
 
+/// Two server replicas on one fresh PostgreSQL schema: A with the fixture advisory
+/// database in its data dir, B with an empty data dir. `None` (skipped loudly) without
+/// PostgreSQL.
+struct Replicas {
+    a: TestServer,
+    b: TestServer,
+    a_dir: tempfile::TempDir,
+    b_dir: tempfile::TempDir,
+    base: String,
+    schema: String,
+}
+
+impl Replicas {
+    async fn start(test: &str) -> Option<Replicas> {
+        let base = backends(test).into_iter().find_map(|b| match b {
+            Backend::Postgres(url) => Some(url),
+            Backend::Sqlite => None,
+        })?;
+        let (url, schema) = fresh_schema(&base).await;
+        let pg = Backend::Postgres(base.clone());
+        let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        import_fixtures(a_dir.path());
+        let u = url.clone();
+        let a = TestServer::start_with(&pg, Some(a_dir.path()), move |c| c.database_url = Some(u))
+            .await;
+        let b =
+            TestServer::start_with(&pg, Some(b_dir.path()), move |c| c.database_url = Some(url))
+                .await;
+        Some(Replicas {
+            a,
+            b,
+            a_dir,
+            b_dir,
+            base,
+            schema,
+        })
+    }
+
+    async fn stop(self) {
+        self.a.stop().await;
+        self.b.stop().await;
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(&self.base).await.unwrap();
+        let _ = sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.schema))
+            .execute(&mut c)
+            .await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_with_an_empty_data_dir_gets_the_advisory_database_from_the_store() {
-    let test = "a_replica_with_an_empty_data_dir_gets_the_advisory_database_from_the_store";
-    let Some(base) = backends(test).into_iter().find_map(|b| match b {
-        Backend::Postgres(url) => Some(url),
-        Backend::Sqlite => None,
-    }) else {
+    let Some(reps) = Replicas::start(
+        "a_replica_with_an_empty_data_dir_gets_the_advisory_database_from_the_store",
+    )
+    .await
+    else {
         return;
     };
-    let (url, schema) = fresh_schema(&base).await;
-    let pg = Backend::Postgres(base.clone());
-    // Replica A has the fixture database; B's data dir is empty.
-    let a_dir = tempfile::tempdir().unwrap();
-    import_fixtures(a_dir.path());
-    let u = url.clone();
-    let a =
-        TestServer::start_with(&pg, Some(a_dir.path()), move |c| c.database_url = Some(u)).await;
-    let b_dir = tempfile::tempdir().unwrap();
-    let u = url.clone();
-    let b =
-        TestServer::start_with(&pg, Some(b_dir.path()), move |c| c.database_url = Some(u)).await;
+    let (a, b, a_dir, b_dir) = (&reps.a, &reps.b, &reps.a_dir, &reps.b_dir);
     let (s, _) = b.call(Method::GET, "/readyz", None, None).await;
     assert_eq!(
         s, 200,
@@ -153,13 +191,7 @@ async fn a_replica_with_an_empty_data_dir_gets_the_advisory_database_from_the_st
     let written = patchpilot_advisory_db::Database::open(b_dir.path()).unwrap();
     assert_eq!(written.len(), 3, "B's data dir holds the new database");
 
-    a.stop().await;
-    b.stop().await;
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut c)
-        .await;
+    reps.stop().await;
 }
 
 /// Regression: a server started with no advisory database used to load an empty one and,
@@ -221,23 +253,13 @@ async fn ranked(srv: &TestServer, asset: i64) -> Value {
 /// intelligence in its own data dir when the reloading replica announces new intel.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence() {
-    let test = "a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence";
-    let Some(base) = backends(test).into_iter().find_map(|b| match b {
-        Backend::Postgres(url) => Some(url),
-        Backend::Sqlite => None,
-    }) else {
+    let Some(reps) =
+        Replicas::start("a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence")
+            .await
+    else {
         return;
     };
-    let (url, schema) = fresh_schema(&base).await;
-    let pg = Backend::Postgres(base.clone());
-    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    import_fixtures(a_dir.path());
-    let u = url.clone();
-    let a =
-        TestServer::start_with(&pg, Some(a_dir.path()), move |c| c.database_url = Some(u)).await;
-    let u = url.clone();
-    let b =
-        TestServer::start_with(&pg, Some(b_dir.path()), move |c| c.database_url = Some(u)).await;
+    let (a, b, a_dir, b_dir) = (&reps.a, &reps.b, &reps.a_dir, &reps.b_dir);
     let (asset, _) = report_to(&a, "web-1", INVENTORY).await;
     let exploitation = |v: &Value| -> Value {
         let f = v.as_array().unwrap()[0]["risk"]["factors"]
@@ -289,11 +311,5 @@ async fn a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
-    a.stop().await;
-    b.stop().await;
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(&base).await.unwrap();
-    let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut c)
-        .await;
+    reps.stop().await;
 }
