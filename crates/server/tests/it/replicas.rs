@@ -113,7 +113,7 @@ async fn a_replica_with_an_empty_data_dir_gets_the_advisory_database_from_the_st
         s, 200,
         "B loads the stored database without re-matching the fleet"
     );
-    assert_eq!(digest(&b).await, digest(&a).await);
+    assert_eq!(digest(b).await, digest(a).await);
     let written = patchpilot_advisory_db::Database::open(b_dir.path()).unwrap();
     assert_eq!(
         written.len(),
@@ -122,15 +122,15 @@ async fn a_replica_with_an_empty_data_dir_gets_the_advisory_database_from_the_st
     );
 
     // The same inventory reported to each replica opens the same findings.
-    let (on_a, opened_a) = report_to(&a, "via-a", INVENTORY).await;
-    let (on_b, opened_b) = report_to(&b, "via-b", INVENTORY).await;
+    let (on_a, opened_a) = report_to(a, "via-a", INVENTORY).await;
+    let (on_b, opened_b) = report_to(b, "via-b", INVENTORY).await;
     let want = vec![
         finding("PP-TEST-0001", "demo-crate", "1.0.0"),
         finding("PP-TEST-0002", "Django", "4.1"),
     ];
     assert_eq!((opened_a, opened_b), (2, 2));
-    assert_eq!(open_findings_of(&a, on_a).await, want);
-    assert_eq!(open_findings_of(&b, on_b).await, want);
+    assert_eq!(open_findings_of(a, on_a).await, want);
+    assert_eq!(open_findings_of(b, on_b).await, want);
 
     // A gets a changed database: one more advisory, on left-pad.
     let extra = patchpilot_osv::parse_json(
@@ -162,32 +162,32 @@ async fn a_replica_with_an_empty_data_dir_gets_the_advisory_database_from_the_st
         )
         .await;
     assert_eq!((s, &r["changed"]), (200, &Value::Bool(true)), "{r}");
-    let new_digest = digest(&a).await;
+    let new_digest = digest(a).await;
 
     // B follows without anyone touching its data dir.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while digest(&b).await != new_digest {
+    while digest(b).await != new_digest {
         assert!(
             std::time::Instant::now() < deadline,
             "replica B never loaded the new advisory database"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let (on_b2, opened) = report_to(&b, "via-b-after", INVENTORY).await;
+    let (on_b2, opened) = report_to(b, "via-b-after", INVENTORY).await;
     assert_eq!(
         opened, 3,
         "a report to B is matched against the new database"
     );
-    let (on_a2, _) = report_to(&a, "via-a-after", INVENTORY).await;
+    let (on_a2, _) = report_to(a, "via-a-after", INVENTORY).await;
     let want_new = vec![
         finding("PP-TEST-0001", "demo-crate", "1.0.0"),
         finding("PP-TEST-0002", "Django", "4.1"),
         finding("PP-TEST-0003", "left-pad", "1.0.0"),
     ];
-    assert_eq!(open_findings_of(&b, on_b2).await, want_new);
-    assert_eq!(open_findings_of(&a, on_a2).await, want_new);
+    assert_eq!(open_findings_of(b, on_b2).await, want_new);
+    assert_eq!(open_findings_of(a, on_a2).await, want_new);
     // A's reload re-matched the asset B had taken the first report of.
-    assert_eq!(open_findings_of(&b, on_b).await, want_new);
+    assert_eq!(open_findings_of(b, on_b).await, want_new);
     let written = patchpilot_advisory_db::Database::open(b_dir.path()).unwrap();
     assert_eq!(written.len(), 3, "B's data dir holds the new database");
 
@@ -260,7 +260,7 @@ async fn a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence() {
         return;
     };
     let (a, b, a_dir, b_dir) = (&reps.a, &reps.b, &reps.a_dir, &reps.b_dir);
-    let (asset, _) = report_to(&a, "web-1", INVENTORY).await;
+    let (asset, _) = report_to(a, "web-1", INVENTORY).await;
     let exploitation = |v: &Value| -> Value {
         let f = v.as_array().unwrap()[0]["risk"]["factors"]
             .as_array()
@@ -271,7 +271,7 @@ async fn a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence() {
             .clone();
         f["value"].clone()
     };
-    assert_eq!(exploitation(&ranked(&b, asset).await), "none known");
+    assert_eq!(exploitation(&ranked(b, asset).await), "none known");
 
     // The catalog lands in both replicas' feeds folders (a sync on each, or a shared
     // volume); only A is told to reload.
@@ -301,9 +301,9 @@ async fn a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence() {
         .await;
     assert_eq!(s, 200, "{r}");
     let active = json!("active: in CISA KEV since 2026-01-05");
-    assert_eq!(exploitation(&ranked(&a, asset).await), active);
+    assert_eq!(exploitation(&ranked(a, asset).await), active);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while exploitation(&ranked(&b, asset).await) != active {
+    while exploitation(&ranked(b, asset).await) != active {
         assert!(
             std::time::Instant::now() < deadline,
             "replica B never reloaded its threat intelligence"
