@@ -61,7 +61,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable machine-readable code: `bad_request`, `unauthorized`, `forbidden`,
     /// `not_found`, `conflict`, `payload_too_large`, `unsupported_media_type`,
-    /// `internal`, `unavailable`.
+    /// `invalid` (422: a well-formed request the rules refuse), `internal`,
+    /// `unavailable`.
     pub code: String,
     /// One line for a human.
     pub message: String,

@@ -200,9 +200,12 @@ pub fn check_finding_transition(
         crate::FindingState::Fixed => Err(Error::Invalid(
             "a finding is fixed by an inventory or feed change, not by hand".into(),
         )),
-        crate::FindingState::Accepted | crate::FindingState::Suppressed if reason.is_none() => Err(
-            Error::Invalid(format!("a {} finding needs a reason", state.as_str())),
-        ),
+        crate::FindingState::Accepted | crate::FindingState::Suppressed if reason.is_none() => {
+            Err(Error::Invalid(format!(
+                "a finding marked {} needs a reason",
+                state.as_str()
+            )))
+        }
         _ => Ok(reason),
     }
 }

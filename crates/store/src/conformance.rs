@@ -13,7 +13,8 @@
 //!   the same result, finding changes that were all applied already, a claim that finds
 //!   no job) writes no audit record; every call that changes state writes exactly one.
 //! - `claim_jobs` records the asset's agent (`asset:<id>`, role agent) as the actor, and
-//!   `enroll` the enrolment token (`token:<id>`, role enroll).
+//!   `enroll` the enrolment token (`token:<id>`, role enroll), as `agent.enroll` (a new
+//!   asset) or `agent.reenroll` (a bound token; the record names the revoked tokens).
 //! - Findings: at most one live (not fixed) row per (asset, ecosystem, package name,
 //!   version, advisory); opening one that is live is a no-op, not an error.
 
