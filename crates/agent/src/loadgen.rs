@@ -338,6 +338,7 @@ async fn enroll_one(
             name: format!("{name} enrolment"),
             role: Role::Enroll,
             expires_in_secs: Some(3600),
+            asset_id: None,
         })
         .await?;
     let mut asset = NewAsset::named(name);

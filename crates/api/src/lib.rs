@@ -7,8 +7,12 @@
 pub use patchpilot_store::{
     audit::Record as AuditRecord, Actor, ApplyOutcome, Asset, AssetPatch, Environment, Exposure,
     FeedState, Finding, FindingState, Job, JobResult, JobState, NewAsset, NewJob, PackageRow, Role,
-    Sensitivity, SnapshotInfo, Token, Ts,
+    Sensitivity, SnapshotInfo, Token, TokenState, Ts,
 };
+
+/// The sizes the server accepts (tags, names, owners, sites, token lifetimes...); text
+/// with control characters is refused too (422).
+pub use patchpilot_store::limits;
 
 /// The canonical order and content hash of a package list (agent and server agree).
 pub use patchpilot_store::codec::canonicalize;
@@ -57,17 +61,27 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable machine-readable code: `bad_request`, `unauthorized`, `forbidden`,
     /// `not_found`, `conflict`, `payload_too_large`, `unsupported_media_type`,
-    /// `internal`, `unavailable`.
+    /// `invalid` (422: a well-formed request the rules refuse), `internal`,
+    /// `unavailable`.
     pub code: String,
     /// One line for a human.
     pub message: String,
 }
 
 /// `POST /api/v1/enroll`, authenticated with a one-time enrolment token.
+///
+/// An enrolment token enrols a *new* asset: an existing asset of the same name, however
+/// it was created, is never reused (409, saying how to re-enrol). To enrol into an
+/// existing asset (a reinstalled host, or an asset created with `POST /api/v1/assets`),
+/// an admin mints an enrolment token bound to it (`POST /api/v1/tokens` with
+/// `"role": "enroll", "asset_id": N`); with that token, `asset.name` must be the asset's
+/// name (409 otherwise) and the other asset fields are ignored (the asset keeps its
+/// context; operators change it with `PATCH /api/v1/assets/{id}`), and the asset's
+/// previous agent tokens are revoked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
-    /// The asset this agent runs on; an existing asset with the same name is reused.
+    /// The asset this agent runs on.
     pub asset: NewAsset,
 }
 
@@ -123,9 +137,24 @@ pub struct CreateToken {
     /// Any role but `agent` (agents get theirs by enrolling); `enroll` makes a one-time
     /// enrolment token.
     pub role: Role,
-    /// Lifetime in seconds; none means it does not expire.
+    /// Lifetime in seconds, at most ten years ([`limits::EXPIRES_IN_SECS`]); none means
+    /// it does not expire.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_in_secs: Option<u64>,
+    /// Only with role `enroll`: bind the token to this asset, to re-enrol it (see
+    /// [`EnrollRequest`]). 404 if there is no such asset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_id: Option<i64>,
+}
+
+/// One token of `GET /api/v1/tokens`: the stored token (every field present, `null`
+/// when unset) and its state now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ListedToken {
+    #[serde(flatten)]
+    pub token: Token,
+    /// `active`, `used` (an enrolment token), `revoked` or `expired`.
+    pub state: TokenState,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -2,9 +2,17 @@
 //!
 //! A token is 256 random bits in hex; the store keeps only its SHA-256. Look-ups are
 //! cached for a few seconds per process (heartbeats would otherwise cost a query each),
-//! so a revoked token stops working within [`CACHE_TTL`] on every replica.
+//! so a revoked token stops working within [`CACHE_TTL`] on every replica, and at once
+//! on the replica that revoked it (it forgets the token).
+//!
+//! Handlers take [`Authorized<R>`] as their first extractor after the state: the role
+//! set `R` is part of the handler's type, and the check runs in the extractor stage,
+//! before the path, query and body are parsed, so a caller without the role gets 403
+//! whatever it sent (a malformed body is not read, let alone answered with 422). There
+//! is no other way to get a [`Caller`]: a route cannot forget its roles.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -51,8 +59,15 @@ impl TokenCache {
     }
     /// Forget a token now (this process revoked it or used up an enrolment token).
     pub fn forget_id(&self, id: i64) {
+        self.forget_ids(&[id]);
+    }
+    /// Forget these tokens now (a re-enrolment revoked an asset's agent tokens).
+    pub fn forget_ids(&self, ids: &[i64]) {
+        if ids.is_empty() {
+            return;
+        }
         if let Ok(mut map) = self.map.lock() {
-            map.retain(|_, (t, _)| t.id != id);
+            map.retain(|_, (t, _)| !ids.contains(&t.id));
         }
     }
 }
@@ -102,49 +117,105 @@ pub const APPROVERS: &[Role] = &[Role::Admin, Role::Approver];
 pub const AUDITORS: &[Role] = &[Role::Admin, Role::Auditor];
 pub const ADMINS: &[Role] = &[Role::Admin];
 
-impl FromRequestParts<Arc<AppState>> for Caller {
+/// A set of roles a route admits, as a type (see [`Authorized`]).
+pub trait RoleSet: Send + Sync + 'static {
+    const ROLES: &'static [Role];
+}
+
+macro_rules! role_sets {
+    ($($(#[$doc:meta])* $name:ident = $roles:expr;)*) => {$(
+        $(#[$doc])*
+        pub struct $name;
+        impl RoleSet for $name {
+            const ROLES: &'static [Role] = $roles;
+        }
+    )*};
+}
+
+role_sets! {
+    /// [`READERS`].
+    Readers = READERS;
+    /// [`OPERATORS`].
+    Operators = OPERATORS;
+    /// [`APPROVERS`].
+    Approvers = APPROVERS;
+    /// [`AUDITORS`].
+    Auditors = AUDITORS;
+    /// [`ADMINS`].
+    Admins = ADMINS;
+    /// Agents (bound to an asset).
+    Agents = &[Role::Agent];
+    /// One-time enrolment tokens.
+    Enrollers = &[Role::Enroll];
+}
+
+/// An authenticated caller that has one of `R`'s roles: 401 without a usable token,
+/// 403 with another role. Extracted from the request's head only.
+pub struct Authorized<R: RoleSet> {
+    pub caller: Caller,
+    roles: PhantomData<R>,
+}
+
+impl<R: RoleSet> std::ops::Deref for Authorized<R> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<R: RoleSet> FromRequestParts<Arc<AppState>> for Authorized<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
-        let secret = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|s| !s.is_empty() && s.len() <= 256)
-            .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?;
-        let hash = TokenHash::of_secret(secret);
-        let token = match state.tokens.get(&hash) {
-            Some(t) => t,
-            None => {
-                let t = state
-                    .store
-                    .token_by_hash(&hash)
-                    .await?
-                    .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
-                state.tokens.put(hash.clone(), t.clone());
-                t
-            }
-        };
-        if !token.usable_at(Ts::now()) {
-            return Err(ApiError::unauthorized(
-                "token expired, revoked or already used",
-            ));
-        }
-        let actor = Actor {
-            principal: format!("token:{}", token.id),
-            role: token.role,
-        };
-        Ok(Caller { token, hash, actor })
+        let caller = authenticate(parts, state).await?;
+        caller.require(R::ROLES)?;
+        Ok(Authorized {
+            caller,
+            roles: PhantomData,
+        })
     }
+}
+
+/// Who sent the request: the bearer token, looked up (through the cache) and usable now.
+async fn authenticate(parts: &Parts, state: &Arc<AppState>) -> Result<Caller, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer token"))?;
+    let secret = header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 256)
+        .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <token>`"))?;
+    let hash = TokenHash::of_secret(secret);
+    let token = match state.tokens.get(&hash) {
+        Some(t) => t,
+        None => {
+            let t = state
+                .store
+                .token_by_hash(&hash)
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+            state.tokens.put(hash.clone(), t.clone());
+            t
+        }
+    };
+    if !token.usable_at(Ts::now()) {
+        return Err(ApiError::unauthorized(
+            "token expired, revoked or already used",
+        ));
+    }
+    let actor = Actor {
+        principal: format!("token:{}", token.id),
+        role: token.role,
+    };
+    Ok(Caller { token, hash, actor })
 }

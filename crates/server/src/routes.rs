@@ -9,11 +9,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use patchpilot_api::*;
-use patchpilot_store::{Enrollment, FindingFilter, InventoryChange, NewToken, Notice, TokenHash};
+use patchpilot_store::{
+    limits, Enrollment, FindingFilter, InventoryChange, NewToken, Notice, TokenHash,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::{new_secret, Caller, ADMINS, APPROVERS, AUDITORS, OPERATORS, READERS};
+use crate::auth::{
+    new_secret, Admins, Agents, Approvers, Auditors, Authorized, Enrollers, Operators, Readers,
+};
 use crate::error::{ApiError, Json, Path, Query};
 use crate::matching::{diff, reconcile};
 use crate::ranking::RankedFinding;
@@ -68,17 +72,20 @@ pub async fn metrics(State(st): S) -> impl IntoResponse {
 
 // ------------------------------------------------------------------ agents
 
-/// Trade a one-time enrolment token (as the bearer) for an agent credential.
+/// Trade a one-time enrolment token (as the bearer) for an agent credential. An unbound
+/// token enrols a new asset (409 if the name is taken); a token bound to an asset
+/// (`asset_id`) re-enrols that asset, whose name the request must give, and revokes its
+/// previous agent tokens.
 #[utoipa::path(post, path = "/api/v1/enroll", tag = "agent", request_body = EnrollRequest,
     responses((status = 201, body = EnrollResponse), (status = 401, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn enroll(
     State(st): S,
-    caller: Caller,
+    caller: Authorized<Enrollers>,
     Json(req): Json<EnrollRequest>,
 ) -> R<impl IntoResponse> {
-    caller.require(&[Role::Enroll])?;
     req.asset.validate()?;
     let secret = new_secret();
     let enrolled = st
@@ -93,6 +100,8 @@ pub async fn enroll(
         )
         .await?;
     st.tokens.forget_id(caller.token.id);
+    // The revoked agent tokens stop working here at once (other replicas: CACHE_TTL).
+    st.tokens.forget_ids(&enrolled.revoked_tokens);
     Ok((
         StatusCode::CREATED,
         Json(EnrollResponse {
@@ -106,7 +115,11 @@ pub async fn enroll(
 #[utoipa::path(post, path = "/api/v1/agent/heartbeat", tag = "agent", request_body = Heartbeat,
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn heartbeat(State(st): S, caller: Caller, Json(_hb): Json<Heartbeat>) -> R<StatusCode> {
+pub async fn heartbeat(
+    State(st): S,
+    caller: Authorized<Agents>,
+    Json(_hb): Json<Heartbeat>,
+) -> R<StatusCode> {
     let asset = caller.agent_asset()?;
     if !st.store.heartbeat(asset, Ts::now()).await? {
         return Err(ApiError::not_found(format!("asset {asset} does not exist")));
@@ -116,6 +129,19 @@ pub async fn heartbeat(State(st): S, caller: Caller, Json(_hb): Json<Heartbeat>)
 }
 
 const MAX_PACKAGES: usize = 200_000;
+
+/// A store rule's refusal (422) of an element of a list, saying which.
+fn at(path: &str, e: patchpilot_store::Error) -> ApiError {
+    match e {
+        patchpilot_store::Error::Invalid(m) => invalid(format!("{path}: {m}")),
+        other => other.into(),
+    }
+}
+
+/// 422 `invalid`.
+fn invalid(m: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m)
+}
 
 fn validate_report(headers: &HeaderMap, r: &InventoryReport) -> R<()> {
     let key = &r.idempotency_key;
@@ -142,6 +168,11 @@ fn validate_report(headers: &HeaderMap, r: &InventoryReport) -> R<()> {
                 "packages[{i}]: ecosystem, name and version must not be empty"
             )));
         }
+        p.validate().map_err(|e| at(&format!("packages[{i}]"), e))?;
+    }
+    for (i, src) in r.sources.iter().enumerate() {
+        patchpilot_store::check_text("source", src, limits::PACKAGE_FIELD)
+            .map_err(|e| at(&format!("sources[{i}]"), e))?;
     }
     Ok(())
 }
@@ -156,7 +187,7 @@ fn validate_report(headers: &HeaderMap, r: &InventoryReport) -> R<()> {
     security(("bearer" = [])))]
 pub async fn inventory(
     State(st): S,
-    caller: Caller,
+    caller: Authorized<Agents>,
     headers: HeaderMap,
     Json(report): Json<InventoryReport>,
 ) -> R<Json<InventoryAck>> {
@@ -328,7 +359,7 @@ pub struct WaitQuery {
     security(("bearer" = [])))]
 pub async fn agent_jobs(
     State(st): S,
-    caller: Caller,
+    caller: Authorized<Agents>,
     Query(q): Query<WaitQuery>,
 ) -> R<Json<Vec<Job>>> {
     let asset = caller.agent_asset()?;
@@ -357,14 +388,14 @@ pub async fn agent_jobs(
     }
 }
 
-/// Report a job's result.
+/// Report a job's result. Another asset's job is 404, as if it did not exist.
 #[utoipa::path(post, path = "/api/v1/agent/jobs/{id}/result", tag = "agent", request_body = JobResult,
     params(("id" = i64, Path, description = "Job id")),
     responses((status = 200, body = Job), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn job_result(
     State(st): S,
-    caller: Caller,
+    caller: Authorized<Agents>,
     Path(id): Path<i64>,
     Json(res): Json<JobResult>,
 ) -> R<Json<Job>> {
@@ -392,10 +423,9 @@ pub struct PageQuery {
     security(("bearer" = [])))]
 pub async fn list_assets(
     State(st): S,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     Query(q): Query<PageQuery>,
 ) -> R<Json<Vec<Asset>>> {
-    caller.require(READERS)?;
     Ok(Json(
         st.store
             .list_assets(q.after, q.limit.unwrap_or(100).min(1000))
@@ -408,10 +438,9 @@ pub async fn list_assets(
     security(("bearer" = [])))]
 pub async fn create_asset(
     State(st): S,
-    caller: Caller,
+    caller: Authorized<Operators>,
     Json(new): Json<NewAsset>,
 ) -> R<impl IntoResponse> {
-    caller.require(OPERATORS)?;
     new.validate()?;
     let a = st.store.create_asset(new, Ts::now(), &caller.actor).await?;
     Ok((StatusCode::CREATED, Json(a)))
@@ -420,8 +449,11 @@ pub async fn create_asset(
 #[utoipa::path(get, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = i64, Path)),
     responses((status = 200, body = Asset), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn get_asset(State(st): S, caller: Caller, Path(id): Path<i64>) -> R<Json<Asset>> {
-    caller.require(READERS)?;
+pub async fn get_asset(
+    State(st): S,
+    _caller: Authorized<Readers>,
+    Path(id): Path<i64>,
+) -> R<Json<Asset>> {
     st.store
         .get_asset(id)
         .await?
@@ -435,20 +467,11 @@ pub async fn get_asset(State(st): S, caller: Caller, Path(id): Path<i64>) -> R<J
     security(("bearer" = [])))]
 pub async fn patch_asset(
     State(st): S,
-    caller: Caller,
+    caller: Authorized<Operators>,
     Path(id): Path<i64>,
     Json(p): Json<AssetPatch>,
 ) -> R<Json<Asset>> {
-    caller.require(OPERATORS)?;
-    if let Some(t) = p.tier {
-        if !(1..=4).contains(&t) {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("tier {t} is not 1 to 4"),
-            ));
-        }
-    }
+    p.validate()?;
     Ok(Json(
         st.store
             .update_asset(id, p, Ts::now(), &caller.actor)
@@ -461,10 +484,9 @@ pub async fn patch_asset(
     security(("bearer" = [])))]
 pub async fn list_snapshots(
     State(st): S,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     Path(id): Path<i64>,
 ) -> R<Json<Vec<SnapshotInfo>>> {
-    caller.require(READERS)?;
     if st.store.get_asset(id).await?.is_none() {
         return Err(ApiError::not_found(format!("asset {id} does not exist")));
     }
@@ -483,10 +505,9 @@ pub struct DiffQuery {
     security(("bearer" = [])))]
 pub async fn snapshot_diff(
     State(st): S,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     Query(q): Query<DiffQuery>,
 ) -> R<Json<SnapshotDiff>> {
-    caller.require(READERS)?;
     let get = |id: i64| {
         let st = st.clone();
         async move {
@@ -549,10 +570,12 @@ pub struct FindingQuery {
     security(("bearer" = [])))]
 pub async fn list_findings(
     State(st): S,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     Query(q): Query<FindingQuery>,
 ) -> R<axum::response::Response> {
-    caller.require(READERS)?;
+    if let Some(a) = &q.advisory {
+        patchpilot_store::check_text("advisory", a, limits::NAME)?;
+    }
     let limit = q.limit.unwrap_or(1000).min(10_000);
     let filter = FindingFilter {
         asset_id: q.asset_id,
@@ -588,25 +611,11 @@ pub async fn list_findings(
     security(("bearer" = [])))]
 pub async fn patch_finding(
     State(st): S,
-    caller: Caller,
+    caller: Authorized<Approvers>,
     Path(id): Path<i64>,
     Json(u): Json<FindingUpdate>,
 ) -> R<Json<Finding>> {
-    caller.require(APPROVERS)?;
-    if u.state == FindingState::Fixed {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "`fixed` is set by the server when an inventory shows the fix",
-        ));
-    }
-    if u.state != FindingState::Open && u.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "accepting or suppressing needs a reason",
-        ));
-    }
+    patchpilot_store::codec::check_finding_transition(u.state, u.reason.clone())?;
     Ok(Json(
         st.store
             .set_finding_state(id, u.state, u.reason, Ts::now(), &caller.actor)
@@ -616,55 +625,73 @@ pub async fn patch_finding(
 
 // ------------------------------------------------------------------ tokens
 
+/// Every token with its state: used, revoked, expired or active, and its asset.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
-    responses((status = 200, body = Vec<Token>), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Vec<ListedToken>), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list_tokens(State(st): S, caller: Caller) -> R<Json<Vec<Token>>> {
-    caller.require(ADMINS)?;
-    Ok(Json(st.store.list_tokens().await?))
+pub async fn list_tokens(State(st): S, _caller: Authorized<Admins>) -> R<Json<Vec<ListedToken>>> {
+    let now = Ts::now();
+    Ok(Json(
+        st.store
+            .list_tokens()
+            .await?
+            .into_iter()
+            .map(|token| ListedToken {
+                state: token.state_at(now),
+                token,
+            })
+            .collect(),
+    ))
 }
 
+/// Mint a token. `{"role": "enroll", "asset_id": N}` mints a re-enrolment token for
+/// asset N (404 if there is none).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = CreateToken,
-    responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = CreatedToken), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create_token(
     State(st): S,
-    caller: Caller,
+    caller: Authorized<Admins>,
     Json(req): Json<CreateToken>,
 ) -> R<impl IntoResponse> {
-    caller.require(ADMINS)?;
     if req.role == Role::Agent {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
+        return Err(invalid(
             "agent tokens come from enrolment; create an `enroll` token",
         ));
     }
-    if req.name.trim().is_empty() || req.name.len() > 255 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "name must be 1 to 255 characters",
+    if req.asset_id.is_some() && req.role != Role::Enroll {
+        return Err(invalid(
+            "asset_id binds an enrolment token (role enroll) to the asset it re-enrols",
         ));
     }
+    let expires_in = match req.expires_in_secs {
+        Some(s) if s > limits::EXPIRES_IN_SECS => {
+            return Err(invalid(format!(
+                "expires_in_secs must be at most {} (10 years)",
+                limits::EXPIRES_IN_SECS
+            )))
+        }
+        // At most 10 years: fits i64.
+        s => s.map(|s| s as i64),
+    };
     let now = Ts::now();
     let secret = new_secret();
-    let info = st
-        .store
-        .create_token(
-            NewToken {
-                name: req.name,
-                role: req.role,
-                hash: TokenHash::of_secret(&secret),
-                created_at: now,
-                expires_at: req
-                    .expires_in_secs
-                    .map(|s| now.plus_secs(s.min(i64::MAX as u64 / 1000) as i64)),
-                asset_id: None,
-            },
-            &caller.actor,
-        )
-        .await?;
+    let new = NewToken {
+        name: req.name,
+        role: req.role,
+        hash: TokenHash::of_secret(&secret),
+        created_at: now,
+        expires_at: expires_in.map(|s| now.plus_secs(s)),
+        asset_id: req.asset_id,
+    };
+    new.validate()?;
+    if let Some(id) = req.asset_id {
+        if st.store.get_asset(id).await?.is_none() {
+            return Err(ApiError::not_found(format!("asset {id} does not exist")));
+        }
+    }
+    let info = st.store.create_token(new, &caller.actor).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -677,8 +704,11 @@ pub async fn create_token(
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn revoke_token(State(st): S, caller: Caller, Path(id): Path<i64>) -> R<StatusCode> {
-    caller.require(ADMINS)?;
+pub async fn revoke_token(
+    State(st): S,
+    caller: Authorized<Admins>,
+    Path(id): Path<i64>,
+) -> R<StatusCode> {
     st.store.revoke_token(id, Ts::now(), &caller.actor).await?;
     st.tokens.forget_id(id);
     Ok(StatusCode::NO_CONTENT)
@@ -697,10 +727,9 @@ pub struct JobQuery {
     responses((status = 200, body = Vec<Job>)), security(("bearer" = [])))]
 pub async fn list_jobs(
     State(st): S,
-    caller: Caller,
+    _caller: Authorized<Readers>,
     Query(q): Query<JobQuery>,
 ) -> R<Json<Vec<Job>>> {
-    caller.require(READERS)?;
     Ok(Json(
         st.store
             .list_jobs(q.asset_id, q.limit.unwrap_or(100).min(1000))
@@ -714,17 +743,10 @@ pub async fn list_jobs(
     security(("bearer" = [])))]
 pub async fn create_job(
     State(st): S,
-    caller: Caller,
+    caller: Authorized<Operators>,
     Json(new): Json<NewJob>,
 ) -> R<impl IntoResponse> {
-    caller.require(OPERATORS)?;
-    if new.kind.is_empty() || new.kind.len() > 64 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "kind must be 1 to 64 characters",
-        ));
-    }
+    new.validate()?;
     if st.store.get_asset(new.asset_id).await?.is_none() {
         return Err(ApiError::not_found(format!(
             "asset {} does not exist",
@@ -737,8 +759,11 @@ pub async fn create_job(
 
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = i64, Path)),
     responses((status = 200, body = Job), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
-pub async fn get_job(State(st): S, caller: Caller, Path(id): Path<i64>) -> R<Json<Job>> {
-    caller.require(READERS)?;
+pub async fn get_job(
+    State(st): S,
+    _caller: Authorized<Readers>,
+    Path(id): Path<i64>,
+) -> R<Json<Job>> {
     st.store
         .get_job(id)
         .await?
@@ -761,10 +786,9 @@ pub struct AuditQuery {
     security(("bearer" = [])))]
 pub async fn audit(
     State(st): S,
-    caller: Caller,
+    _caller: Authorized<Auditors>,
     Query(q): Query<AuditQuery>,
 ) -> R<Json<Vec<AuditRecord>>> {
-    caller.require(AUDITORS)?;
     Ok(Json(
         st.store
             .audit_records(q.after, q.limit.unwrap_or(1000).min(10_000))
@@ -776,8 +800,10 @@ pub async fn audit(
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = AuditVerifyResponse), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn audit_verify(State(st): S, caller: Caller) -> R<Json<AuditVerifyResponse>> {
-    caller.require(AUDITORS)?;
+pub async fn audit_verify(
+    State(st): S,
+    _caller: Authorized<Auditors>,
+) -> R<Json<AuditVerifyResponse>> {
     let v = crate::verify_audit(st.store.as_ref(), None).await?;
     Ok(Json(v))
 }
@@ -794,8 +820,7 @@ pub struct FeedsInfo {
 
 #[utoipa::path(get, path = "/api/v1/feeds", tag = "feeds",
     responses((status = 200, body = FeedsInfo)), security(("bearer" = [])))]
-pub async fn feeds(State(st): S, caller: Caller) -> R<Json<FeedsInfo>> {
-    caller.require(READERS)?;
+pub async fn feeds(State(st): S, _caller: Authorized<Readers>) -> R<Json<FeedsInfo>> {
     let m = st.matcher();
     Ok(Json(FeedsInfo {
         advisories: m.len() as u64,
@@ -812,7 +837,6 @@ pub async fn feeds(State(st): S, caller: Caller) -> R<Json<FeedsInfo>> {
     responses((status = 200, body = ReloadResponse), (status = 403, body = ErrorBody),
               (status = 503, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn feeds_reload(State(st): S, caller: Caller) -> R<Json<ReloadResponse>> {
-    caller.require(OPERATORS)?;
+pub async fn feeds_reload(State(st): S, caller: Authorized<Operators>) -> R<Json<ReloadResponse>> {
     Ok(Json(crate::reload_feeds(&st, &caller.actor).await?))
 }

@@ -548,6 +548,7 @@ async fn insert_token(c: &mut PgConnection, new: &NewToken) -> Result<Token> {
     if new.hash.0.is_empty() {
         return Err(Error::Invalid("token hash is empty".into()));
     }
+    new.validate()?;
     if let Some(a) = new.asset_id {
         if asset_in(c, a, false).await?.is_none() {
             return Err(Error::NotFound(format!("asset {a}")));
@@ -897,51 +898,64 @@ impl Store for PgStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
-        let enroll = match r.as_ref().map(token_row).transpose()? {
-            Some(t) if t.role == Role::Enroll => t,
-            _ => return Err(Error::NotFound("no such enrolment token".into())),
+        let enroll = codec::check_enroll_token(r.as_ref().map(token_row).transpose()?, now)?;
+        let (asset, created) = match enroll.asset_id {
+            Some(id) => {
+                // Locked: two re-enrolments of one asset take turns, so the second
+                // revokes the first's agent token and one agent token stays live.
+                let a = asset_in(&mut tx, id, true)
+                    .await?
+                    .ok_or_else(|| Error::NotFound(format!("asset {id}")))?;
+                codec::check_reenroll_name(&a, &req.asset.name)?;
+                (a, false)
+            }
+            None => {
+                let existing: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM assets WHERE name = $1")
+                        .bind(&req.asset.name)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                if existing.is_some() {
+                    return Err(codec::enroll_name_taken(&req.asset.name, existing));
+                }
+                // A concurrent enrolment may take the name first: the unique index says so.
+                let a = insert_asset(&mut tx, &req.asset, now)
+                    .await
+                    .map_err(|e| match e {
+                        Error::Conflict(_) => codec::enroll_name_taken(&req.asset.name, None),
+                        other => other,
+                    })?;
+                (a, true)
+            }
         };
-        if enroll.used_at.is_some() {
-            return Err(Error::Conflict(
-                "the enrolment token was already used".into(),
-            ));
-        }
-        if !enroll.usable_at(now) {
-            return Err(Error::NotFound(
-                "the enrolment token is revoked or expired".into(),
-            ));
-        }
-        sqlx::query("UPDATE tokens SET used_at = $1 WHERE id = $2")
+        let revoked = if created {
+            Vec::new()
+        } else {
+            let rows = sqlx::query(&format!(
+                "UPDATE tokens SET revoked_at = $1 WHERE asset_id = $2 AND role = 'agent' \
+                 AND revoked_at IS NULL RETURNING {TOKEN_COLS}"
+            ))
             .bind(now.0)
+            .bind(asset.id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+            let mut v = rows.iter().map(token_row).collect::<Result<Vec<_>>>()?;
+            v.sort_by_key(|t| t.id);
+            v
+        };
+        sqlx::query("UPDATE tokens SET used_at = $1, asset_id = $2 WHERE id = $3")
+            .bind(now.0)
+            .bind(asset.id)
             .bind(enroll.id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        let sql = format!(
-            "INSERT INTO assets (name, environment, site, tier, exposure, sensitivity, owner, \
-             tags, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-             ON CONFLICT (name) DO NOTHING RETURNING {ASSET_COLS}"
-        );
-        let created = bind_asset(sqlx::query(&sql), &req.asset)
-            .bind(now.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-        let (asset, created) = match created {
-            Some(r) => (asset_row(&r)?, true),
-            None => {
-                let r = sqlx::query(&format!("SELECT {ASSET_COLS} FROM assets WHERE name = $1"))
-                    .bind(&req.asset.name)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                (asset_row(&r)?, false)
-            }
-        };
         let token = insert_token(
             &mut tx,
             &NewToken {
-                name: format!("agent:{}", asset.name),
+                name: codec::agent_token_name(&asset),
                 role: Role::Agent,
                 hash: req.agent_hash.clone(),
                 created_at: now,
@@ -950,30 +964,19 @@ impl Store for PgStore {
             },
         )
         .await?;
-        let actor = Actor {
-            principal: format!("token:{}", enroll.id),
-            role: Role::Enroll,
+        let enrolled = Enrolled {
+            asset,
+            token,
+            asset_created: created,
+            revoked_tokens: revoked.iter().map(|t| t.id).collect(),
         };
-        let used_token = Token {
-            used_at: Some(now),
-            ..enroll.clone()
-        };
-        let e = Entry::new(
-            now,
-            &actor,
-            "agent.enroll",
-            format!("asset:{}", asset.id),
-            Some(&serde_json::json!({ "enroll_token": enroll })),
-            Some(&serde_json::json!({
-                "enroll_token": used_token,
-                "asset": asset,
-                "asset_created": created,
-                "token": token,
-            })),
-        );
-        append_audit(&mut tx, e).await?;
+        append_audit(
+            &mut tx,
+            codec::enroll_entry(now, &enroll, &enrolled, &revoked),
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
-        Ok(Enrolled { asset, token })
+        Ok(enrolled)
     }
 
     // ------------------------------------------------------------------ assets
@@ -1023,11 +1026,7 @@ impl Store for PgStore {
         now: Ts,
         actor: &Actor,
     ) -> Result<Asset> {
-        if let Some(t) = patch.tier {
-            if !(1..=4).contains(&t) {
-                return Err(Error::Invalid(format!("tier {t} is not 1 to 4")));
-            }
-        }
+        patch.validate()?;
         let mut tx = self.begin().await?;
         let before = asset_in(&mut tx, id, true)
             .await?
@@ -1452,9 +1451,7 @@ impl Store for PgStore {
     // ------------------------------------------------------------------ jobs
 
     async fn enqueue_job(&self, new: NewJob, now: Ts, actor: &Actor) -> Result<Job> {
-        if new.kind.is_empty() {
-            return Err(Error::Invalid("job kind is empty".into()));
-        }
+        new.validate()?;
         let mut tx = self.begin().await?;
         let r = sqlx::query(&format!(
             "INSERT INTO jobs (asset_id, kind, payload, state, created_at) \
@@ -1546,7 +1543,7 @@ impl Store for PgStore {
         let mut tx = self.begin().await?;
         let before = job_in(&mut tx, id, true)
             .await?
-            .ok_or_else(|| Error::NotFound(format!("job {id}")))?;
+            .ok_or_else(|| codec::job_not_found(id))?;
         if codec::check_finish(&before, asset_id, &result)? {
             return Ok(before);
         }

@@ -193,13 +193,19 @@ pub fn check_finding_transition(
     reason: Option<String>,
 ) -> Result<Option<String>> {
     let reason = reason.filter(|r| !r.trim().is_empty());
+    if let Some(r) = &reason {
+        crate::check_free_text("reason", r, crate::limits::REASON)?;
+    }
     match state {
         crate::FindingState::Fixed => Err(Error::Invalid(
             "a finding is fixed by an inventory or feed change, not by hand".into(),
         )),
-        crate::FindingState::Accepted | crate::FindingState::Suppressed if reason.is_none() => Err(
-            Error::Invalid(format!("a {} finding needs a reason", state.as_str())),
-        ),
+        crate::FindingState::Accepted | crate::FindingState::Suppressed if reason.is_none() => {
+            Err(Error::Invalid(format!(
+                "a finding marked {} needs a reason",
+                state.as_str()
+            )))
+        }
         _ => Ok(reason),
     }
 }
@@ -209,10 +215,8 @@ pub fn check_finding_transition(
 pub fn check_finish(job: &crate::Job, asset_id: i64, result: &crate::JobResult) -> Result<bool> {
     use crate::JobState;
     if job.asset_id != asset_id {
-        return Err(Error::Conflict(format!(
-            "job {} belongs to another asset",
-            job.id
-        )));
+        // As if it did not exist: an agent learns nothing about other assets' jobs.
+        return Err(job_not_found(job.id));
     }
     match job.state {
         JobState::Claimed => Ok(false),
@@ -227,6 +231,130 @@ pub fn check_finish(job: &crate::Job, asset_id: i64, result: &crate::JobResult) 
                 )))
             }
         }
+    }
+}
+
+/// A job that does not exist, or that is another asset's (the same error for both).
+pub fn job_not_found(id: i64) -> Error {
+    Error::NotFound(format!("job {id} does not exist"))
+}
+
+/// Check the token an enrolment presents (looked up by its hash): an unused, usable
+/// enrolment token. `NotFound` if absent, not an enrolment token, revoked or expired;
+/// `Conflict` if already used.
+pub fn check_enroll_token(token: Option<crate::Token>, now: crate::Ts) -> Result<crate::Token> {
+    let t = match token {
+        Some(t) if t.role == crate::Role::Enroll => t,
+        _ => return Err(Error::NotFound("no such enrolment token".into())),
+    };
+    if t.used_at.is_some() {
+        return Err(Error::Conflict(
+            "the enrolment token was already used".into(),
+        ));
+    }
+    if !t.usable_at(now) {
+        return Err(Error::NotFound(
+            "the enrolment token is revoked or expired".into(),
+        ));
+    }
+    Ok(t)
+}
+
+/// An enrolment with an unbound token named an existing asset: it enrols new assets
+/// only (taking over an asset by its name would let any enrolment token close its
+/// findings). Says how to re-enrol.
+pub fn enroll_name_taken(name: &str, existing: Option<i64>) -> Error {
+    let (which, id) = match existing {
+        Some(id) => (format!("asset {id}"), id.to_string()),
+        None => ("that asset".to_string(), "<asset id>".to_string()),
+    };
+    Error::Conflict(format!(
+        "an asset named {name:?} exists{}; an enrolment token enrols a new asset only. \
+         To re-enrol {which} (after a reinstall, say), an admin mints an enrolment token \
+         bound to it: POST /api/v1/tokens {{\"name\": \"...\", \"role\": \"enroll\", \
+         \"asset_id\": {id}}}",
+        existing
+            .map(|id| format!(" (asset {id})"))
+            .unwrap_or_default()
+    ))
+}
+
+/// A re-enrolment (a token bound to `asset`) must name that asset: a token handed to
+/// the wrong host must not make that host the asset.
+pub fn check_reenroll_name(asset: &crate::Asset, requested: &str) -> Result<()> {
+    if asset.name == requested {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "this enrolment token re-enrols asset {} ({:?}), but the agent asked for {:?}: \
+         run the agent with --name {:?}, or mint a token bound to the right asset",
+        asset.id, asset.name, requested, asset.name
+    )))
+}
+
+/// The name of the agent token an enrolment creates.
+pub fn agent_token_name(asset: &crate::Asset) -> String {
+    format!("agent:{}", asset.name)
+}
+
+/// The one audit record of an enrolment: `agent.enroll` (a new asset) or
+/// `agent.reenroll` (a bound token; `revoked` are the asset's agent tokens it revoked,
+/// as they are after), by the enrolment token.
+pub fn enroll_entry(
+    now: crate::Ts,
+    enroll_before: &crate::Token,
+    enrolled: &crate::Enrolled,
+    revoked: &[crate::Token],
+) -> crate::audit::Entry {
+    let actor = crate::Actor {
+        principal: format!("token:{}", enroll_before.id),
+        role: crate::Role::Enroll,
+    };
+    let enroll_after = crate::Token {
+        used_at: Some(now),
+        asset_id: Some(enrolled.asset.id),
+        ..enroll_before.clone()
+    };
+    let target = format!("asset:{}", enrolled.asset.id);
+    if enrolled.asset_created {
+        crate::audit::Entry::new(
+            now,
+            &actor,
+            "agent.enroll",
+            target,
+            Some(&serde_json::json!({ "enroll_token": enroll_before })),
+            Some(&serde_json::json!({
+                "enroll_token": enroll_after,
+                "asset": enrolled.asset,
+                "asset_created": true,
+                "token": enrolled.token,
+            })),
+        )
+    } else {
+        let live: Vec<crate::Token> = revoked
+            .iter()
+            .map(|t| crate::Token {
+                revoked_at: None,
+                ..t.clone()
+            })
+            .collect();
+        crate::audit::Entry::new(
+            now,
+            &actor,
+            "agent.reenroll",
+            target,
+            Some(&serde_json::json!({
+                "enroll_token": enroll_before,
+                "agent_tokens": live,
+            })),
+            Some(&serde_json::json!({
+                "enroll_token": enroll_after,
+                "asset": enrolled.asset,
+                "asset_created": false,
+                "token": enrolled.token,
+                "revoked_tokens": revoked,
+            })),
+        )
     }
 }
 

@@ -13,7 +13,8 @@
 //!   the same result, finding changes that were all applied already, a claim that finds
 //!   no job) writes no audit record; every call that changes state writes exactly one.
 //! - `claim_jobs` records the asset's agent (`asset:<id>`, role agent) as the actor, and
-//!   `enroll` the enrolment token (`token:<id>`, role enroll).
+//!   `enroll` the enrolment token (`token:<id>`, role enroll), as `agent.enroll` (a new
+//!   asset) or `agent.reenroll` (a bound token; the record names the revoked tokens).
 //! - Findings: at most one live (not fixed) row per (asset, ecosystem, package name,
 //!   version, advisory); opening one that is live is a no-op, not an error.
 
@@ -71,6 +72,12 @@ macro_rules! conformance_suite {
             concurrent_heartbeats_answer_each,
             rpm_source_names_reach_binaries,
             unusual_text_round_trips_or_is_invalid,
+            enroll_never_takes_an_existing_asset_by_name,
+            enroll_same_name_concurrently_creates_one_asset,
+            reenroll_binds_to_the_asset_and_revokes_its_agent_tokens,
+            reenroll_needs_the_bound_assets_name,
+            tokens_list_shows_use_revocation_and_asset,
+            stored_text_is_refused_alike_on_every_backend,
         );
     };
     (@cases $fixture:ident; $($case:ident),* $(,)?) => {
@@ -532,17 +539,18 @@ pub async fn enroll_is_one_time(store: Arc<dyn Store>) {
     assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
     assert_eq!(count_records(&*store).await, n + 1);
 
-    // A second enrolment token for the same name reuses the asset.
+    // A second enrolment token for the same name does not reuse the asset (see
+    // `enroll_never_takes_an_existing_asset_by_name`).
     store
         .create_token(new_token("enrol2", Role::Enroll, "e2"), &admin())
         .await
         .unwrap();
-    let again = store
-        .enroll(enrollment("e2", "agent-3", "web-1"), now)
-        .await
-        .unwrap();
-    assert_eq!(again.asset.id, got.asset.id);
-    assert_ne!(again.token.id, got.token.id);
+    assert_err(
+        store
+            .enroll(enrollment("e2", "agent-3", "web-1"), now)
+            .await,
+        "Conflict",
+    );
     assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
     assert_chain_ok(&*store).await;
 }
@@ -2378,18 +2386,23 @@ pub async fn jobs_finish_rules(store: Arc<dyn Store>) {
         .claim_jobs(a.id, 1, T0, T0.plus_secs(30))
         .await
         .unwrap();
-    assert_err(
-        store
-            .finish_job(j.id, b.id, ok_result(), T0, &admin())
-            .await,
-        "Conflict",
-    );
-    assert_err(
-        store
-            .finish_job(99_999, a.id, ok_result(), T0, &admin())
-            .await,
-        "NotFound",
-    );
+    // Another asset's job is not found, exactly as a job that does not exist.
+    let other = store
+        .finish_job(j.id, b.id, ok_result(), T0, &admin())
+        .await;
+    let none = store
+        .finish_job(99_999, a.id, ok_result(), T0, &admin())
+        .await;
+    match (&other, &none) {
+        (Err(Error::NotFound(m1)), Err(Error::NotFound(m2))) => {
+            assert_eq!(
+                m1.replace(&j.id.to_string(), "N"),
+                m2.replace("99999", "N"),
+                "the two must not be told apart"
+            );
+        }
+        _ => panic!("want NotFound for both, got {other:?} and {none:?}"),
+    }
     let done = store
         .finish_job(j.id, a.id, ok_result(), T0.plus_secs(5), &admin())
         .await
@@ -3012,5 +3025,420 @@ pub async fn unusual_text_round_trips_or_is_invalid(store: Arc<dyn Store>) {
         Err(Error::Invalid(_)) => {}
         Err(e) => panic!("a NUL byte must round-trip or be Invalid, got {e:?}"),
     }
+    assert_chain_ok(&*store).await;
+}
+
+// ---------------------------------------------------------------------- enrolment rules
+
+/// A fresh enrolment token and the name of an existing asset once returned a working
+/// agent token for that asset (asset takeover: a clean report then closed its findings,
+/// and the original agent's token kept working). An unbound token enrols new assets
+/// only, whether the asset was created by an operator or by an earlier enrolment.
+pub async fn enroll_never_takes_an_existing_asset_by_name(store: Arc<dyn Store>) {
+    let db = asset(&*store, "prod-db").await;
+    store
+        .create_token(new_token("first", Role::Enroll, "first"), &admin())
+        .await
+        .unwrap();
+    let web = store
+        .enroll(enrollment("first", "agent-web", "web-1"), T0)
+        .await
+        .unwrap();
+    assert!(web.asset_created && web.revoked_tokens.is_empty());
+    for (name, id) in [("prod-db", db.id), ("web-1", web.asset.id)] {
+        let secret = format!("e-{name}");
+        store
+            .create_token(new_token(&secret, Role::Enroll, &secret), &admin())
+            .await
+            .unwrap();
+        let n = count_records(&*store).await;
+        let tokens = store.list_tokens().await.unwrap();
+        let r = store
+            .enroll(enrollment(&secret, &format!("a-{name}"), name), T0)
+            .await;
+        match &r {
+            Err(Error::Conflict(m)) => {
+                assert!(
+                    m.contains(&format!("asset {id}")) && m.contains("asset_id"),
+                    "the message names the asset and how to re-enrol it: {m}"
+                );
+            }
+            other => panic!("{name}: want Conflict, got {other:?}"),
+        }
+        assert_eq!(
+            store.list_tokens().await.unwrap(),
+            tokens,
+            "{name}: no token created, the enrolment token not consumed"
+        );
+        assert_eq!(count_records(&*store).await, n);
+        assert!(store
+            .token_by_hash(&secret_hash(&format!("a-{name}")))
+            .await
+            .unwrap()
+            .is_none());
+    }
+    // The original agent's token is untouched.
+    let t = store
+        .token_by_hash(&secret_hash("agent-web"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(t.usable_at(T0.plus_secs(1)));
+    assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 2);
+    assert_chain_ok(&*store).await;
+}
+
+/// Two unbound tokens racing for one new name: one asset, one agent token; the loser is
+/// a `Conflict` and its token stays unused.
+pub async fn enroll_same_name_concurrently_creates_one_asset(store: Arc<dyn Store>) {
+    for i in 0..8 {
+        store
+            .create_token(
+                new_token(&format!("e{i}"), Role::Enroll, &format!("e{i}")),
+                &admin(),
+            )
+            .await
+            .unwrap();
+    }
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                s.enroll(
+                    enrollment(&format!("e{i}"), &format!("agent-{i}"), "same-host"),
+                    T0,
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(_) => ok += 1,
+            Err(Error::Conflict(_)) => {}
+            Err(e) => panic!("a losing enrolment must be Conflict, got {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1);
+    assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
+    let tokens = store.list_tokens().await.unwrap();
+    assert_eq!(tokens.iter().filter(|t| t.role == Role::Agent).count(), 1);
+    assert_eq!(tokens.iter().filter(|t| t.used_at.is_some()).count(), 1);
+    assert_chain_ok(&*store).await;
+}
+
+fn bound_enroll_token(name: &str, secret: &str, asset_id: i64) -> NewToken {
+    NewToken {
+        asset_id: Some(asset_id),
+        ..new_token(name, Role::Enroll, secret)
+    }
+}
+
+/// Re-enrolling a host is explicit: an enrolment token bound to the asset. It enrols into
+/// that asset, keeps the asset's stored context, revokes the asset's agent tokens in the
+/// same transaction, and the one record says which.
+pub async fn reenroll_binds_to_the_asset_and_revokes_its_agent_tokens(store: Arc<dyn Store>) {
+    store
+        .create_token(new_token("first", Role::Enroll, "first"), &admin())
+        .await
+        .unwrap();
+    let mut req = enrollment("first", "agent-old", "db-1");
+    req.asset.tier = 1;
+    let first = store.enroll(req, T0).await.unwrap();
+    let other = asset(&*store, "other").await;
+    let mut other_agent = new_token("agent:other", Role::Agent, "agent-other");
+    other_agent.asset_id = Some(other.id);
+    store.create_token(other_agent, &admin()).await.unwrap();
+
+    assert_err(
+        store
+            .create_token(bound_enroll_token("gone", "gone", 424242), &admin())
+            .await,
+        "NotFound",
+    );
+    let bound = store
+        .create_token(bound_enroll_token("re", "re", first.asset.id), &admin())
+        .await
+        .unwrap();
+    assert_eq!(bound.asset_id, Some(first.asset.id));
+
+    let n = count_records(&*store).await;
+    let now = T0.plus_secs(60);
+    // The request's context is ignored: the asset keeps tier 1.
+    let mut req = enrollment("re", "agent-new", "db-1");
+    req.asset.tier = 4;
+    req.asset.tags = vec!["ignored".into()];
+    let again = store.enroll(req, now).await.unwrap();
+    assert_eq!(again.asset, first.asset, "the same asset, unchanged");
+    assert!(!again.asset_created);
+    assert_eq!(again.revoked_tokens, vec![first.token.id]);
+    assert_eq!(again.token.asset_id, Some(first.asset.id));
+    assert_eq!(again.token.role, Role::Agent);
+
+    let old = store
+        .token_by_hash(&secret_hash("agent-old"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.revoked_at, Some(now));
+    assert!(!old.usable_at(now));
+    assert!(store
+        .token_by_hash(&secret_hash("agent-new"))
+        .await
+        .unwrap()
+        .unwrap()
+        .usable_at(now));
+    assert!(
+        store
+            .token_by_hash(&secret_hash("agent-other"))
+            .await
+            .unwrap()
+            .unwrap()
+            .usable_at(now),
+        "another asset's agent token is untouched"
+    );
+    let used = store
+        .token_by_hash(&secret_hash("re"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (used.used_at, used.asset_id),
+        (Some(now), Some(first.asset.id))
+    );
+
+    let r = one_new_record(
+        &*store,
+        n,
+        "agent.reenroll",
+        &format!("asset:{}", first.asset.id),
+    )
+    .await;
+    assert_eq!(
+        r.actor,
+        Actor {
+            principal: format!("token:{}", bound.id),
+            role: Role::Enroll
+        }
+    );
+    let after: serde_json::Value = serde_json::from_str(r.after.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        after["revoked_tokens"][0]["id"],
+        serde_json::json!(first.token.id),
+        "{after}"
+    );
+    assert_eq!(after["token"]["id"], serde_json::json!(again.token.id));
+    let before: serde_json::Value = serde_json::from_str(r.before.as_deref().unwrap()).unwrap();
+    assert!(
+        before["agent_tokens"][0]["revoked_at"].is_null(),
+        "{before}"
+    );
+
+    // Used once, like every enrolment token.
+    assert_err(
+        store.enroll(enrollment("re", "agent-3", "db-1"), now).await,
+        "Conflict",
+    );
+    // A second re-enrolment revokes the agent token of the first.
+    store
+        .create_token(bound_enroll_token("re2", "re2", first.asset.id), &admin())
+        .await
+        .unwrap();
+    let third = store
+        .enroll(enrollment("re2", "agent-3", "db-1"), now.plus_secs(1))
+        .await
+        .unwrap();
+    assert_eq!(third.revoked_tokens, vec![again.token.id]);
+    let live: Vec<_> = store
+        .list_tokens()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.asset_id == Some(first.asset.id) && t.role == Role::Agent)
+        .filter(|t| t.usable_at(now.plus_secs(2)))
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(live, vec![third.token.id], "one live agent token per asset");
+    assert_chain_ok(&*store).await;
+}
+
+/// A token bound to asset A handed to host B must not make B into A.
+pub async fn reenroll_needs_the_bound_assets_name(store: Arc<dyn Store>) {
+    let a = asset(&*store, "db-1").await;
+    store
+        .create_token(bound_enroll_token("re", "re", a.id), &admin())
+        .await
+        .unwrap();
+    let n = count_records(&*store).await;
+    match store.enroll(enrollment("re", "agent", "web-9"), T0).await {
+        Err(Error::Conflict(m)) => assert!(m.contains("db-1") && m.contains("web-9"), "{m}"),
+        other => panic!("want Conflict, got {other:?}"),
+    }
+    let t = store
+        .token_by_hash(&secret_hash("re"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(t.used_at.is_none(), "not consumed");
+    assert_eq!(count_records(&*store).await, n);
+    assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
+    // An asset created by an operator is enrolled into with a token bound to it.
+    let got = store
+        .enroll(enrollment("re", "agent", "db-1"), T0)
+        .await
+        .unwrap();
+    assert_eq!(got.asset.id, a.id);
+    assert!(got.revoked_tokens.is_empty());
+    assert_chain_ok(&*store).await;
+}
+
+/// `list_tokens` returns each token's use, revocation, expiry and asset: an enrolment
+/// token records the asset it enrolled.
+pub async fn tokens_list_shows_use_revocation_and_asset(store: Arc<dyn Store>) {
+    let mut exp = new_token("short", Role::Auditor, "short");
+    exp.expires_at = Some(T0.plus_secs(10));
+    let exp = store.create_token(exp, &admin()).await.unwrap();
+    let e = store
+        .create_token(new_token("enrol", Role::Enroll, "enrol"), &admin())
+        .await
+        .unwrap();
+    let got = store
+        .enroll(enrollment("enrol", "agent", "web-1"), T0.plus_secs(1))
+        .await
+        .unwrap();
+    let rv = store
+        .create_token(new_token("rv", Role::Operator, "rv"), &admin())
+        .await
+        .unwrap();
+    store
+        .revoke_token(rv.id, T0.plus_secs(2), &admin())
+        .await
+        .unwrap();
+    let list = store.list_tokens().await.unwrap();
+    let by_id = |id: i64| list.iter().find(|t| t.id == id).unwrap().clone();
+    let now = T0.plus_secs(20);
+    assert_eq!(by_id(exp.id).expires_at, Some(T0.plus_secs(10)));
+    assert_eq!(by_id(exp.id).state_at(now), TokenState::Expired);
+    let e = by_id(e.id);
+    assert_eq!(
+        (e.used_at, e.asset_id, e.state_at(now)),
+        (Some(T0.plus_secs(1)), Some(got.asset.id), TokenState::Used)
+    );
+    let agent = by_id(got.token.id);
+    assert_eq!(
+        (agent.asset_id, agent.state_at(now)),
+        (Some(got.asset.id), TokenState::Active)
+    );
+    let rv = by_id(rv.id);
+    assert_eq!(
+        (rv.revoked_at, rv.state_at(now)),
+        (Some(T0.plus_secs(2)), TokenState::Revoked)
+    );
+}
+
+/// SQLite once stored a NUL byte in an asset name that PostgreSQL refused: every text
+/// the store keeps follows one rule set ([`crate::limits`]) on every backend: control
+/// characters and oversized values are `Invalid`, and nothing is written.
+pub async fn stored_text_is_refused_alike_on_every_backend(store: Arc<dyn Store>) {
+    let a = asset(&*store, "ok").await;
+    let bad_assets: Vec<(&str, NewAsset)> = vec![
+        ("NUL in name", NewAsset::named("nul\0host")),
+        ("escape in name", NewAsset::named("\u{1b}[31mred")),
+        ("newline in name", NewAsset::named("two\nlines")),
+        ("long name", NewAsset::named("x".repeat(limits::NAME + 1))),
+        (
+            "NUL in site",
+            NewAsset {
+                site: Some("eu\0".into()),
+                ..NewAsset::named("s")
+            },
+        ),
+        (
+            "long owner",
+            NewAsset {
+                owner: Some("o".repeat(limits::OWNER + 1)),
+                ..NewAsset::named("o")
+            },
+        ),
+        (
+            "too many tags",
+            NewAsset {
+                tags: vec!["t".into(); limits::TAGS + 1],
+                ..NewAsset::named("t")
+            },
+        ),
+        (
+            "long tag",
+            NewAsset {
+                tags: vec!["t".repeat(limits::TAG + 1)],
+                ..NewAsset::named("t")
+            },
+        ),
+        (
+            "control in tag",
+            NewAsset {
+                tags: vec!["a\u{7}".into()],
+                ..NewAsset::named("t")
+            },
+        ),
+    ];
+    for (what, bad) in bad_assets {
+        let r = store.create_asset(bad.clone(), T0, &admin()).await;
+        assert!(matches!(r, Err(Error::Invalid(_))), "{what}: {r:?}");
+        store
+            .create_token(new_token(what, Role::Enroll, what), &admin())
+            .await
+            .unwrap();
+        let before = count_records(&*store).await;
+        let r = store
+            .enroll(
+                Enrollment {
+                    enroll_hash: secret_hash(what),
+                    agent_hash: secret_hash(&format!("agent {what}")),
+                    asset: bad,
+                },
+                T0,
+            )
+            .await;
+        assert!(matches!(r, Err(Error::Invalid(_))), "enrol, {what}: {r:?}");
+        assert_eq!(count_records(&*store).await, before, "{what}");
+    }
+    let n = count_records(&*store).await;
+    let patches = [
+        AssetPatch {
+            site: Some("a\0b".into()),
+            ..Default::default()
+        },
+        AssetPatch {
+            owner: Some("o\u{9b}".into()),
+            ..Default::default()
+        },
+        AssetPatch {
+            tags: Some(vec!["x".repeat(limits::TAG + 1)]),
+            ..Default::default()
+        },
+        AssetPatch {
+            tags: Some(vec!["x".into(); limits::TAGS + 1]),
+            ..Default::default()
+        },
+    ];
+    for p in patches {
+        let r = store.update_asset(a.id, p.clone(), T0, &admin()).await;
+        assert!(matches!(r, Err(Error::Invalid(_))), "{p:?}: {r:?}");
+    }
+    assert_err(
+        store
+            .create_token(new_token("tok\0en", Role::Auditor, "nul-token"), &admin())
+            .await,
+        "Invalid",
+    );
+    assert_err(
+        store.enqueue_job(job(a.id, "re\0scan"), T0, &admin()).await,
+        "Invalid",
+    );
+    assert_eq!(count_records(&*store).await, n, "nothing written");
+    assert_eq!(store.get_asset(a.id).await.unwrap(), Some(a));
+    assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
     assert_chain_ok(&*store).await;
 }

@@ -33,7 +33,7 @@ pub enum Error {
     #[error("not found: {0}")]
     NotFound(String),
     /// A uniqueness or precondition rule was broken (duplicate name, a stale
-    /// `expected_previous`, a used enrolment token, a job not claimed by this agent).
+    /// `expected_previous`, a used enrolment token, a job not claimed).
     #[error("conflict: {0}")]
     Conflict(String),
     /// The caller passed something the store cannot hold.
@@ -77,9 +77,21 @@ pub trait Store: Send + Sync + 'static {
     async fn count_tokens(&self) -> Result<u64>;
 
     /// Atomically: check that `enroll_hash` names a usable, unused enrolment token, mark
-    /// it used, create the asset (or reuse the one named `asset.name` if it exists), and
-    /// store a new agent token bound to that asset. `Conflict` if the enrolment token was
-    /// already used, `NotFound` if it does not exist or is not usable at `now`.
+    /// it used (recording the asset in its `asset_id`), and store a new agent token bound
+    /// to the asset, with one audit record. Which asset depends on the token:
+    /// - **unbound** (`asset_id` none): a *new* asset from `req.asset`, `agent.enroll`.
+    ///   An existing asset of that name, however it was created, is never reused:
+    ///   `Conflict`, saying how to re-enrol (a token taking over an asset by its name
+    ///   could report a clean inventory for it and close its findings).
+    /// - **bound** to an asset (a re-enrolment, after a reinstall say): that asset, whose
+    ///   name `req.asset.name` must be (`Conflict` otherwise; its other fields are
+    ///   ignored: the asset keeps its stored context). Every live agent token of the
+    ///   asset is revoked in the same transaction ([`Enrolled::revoked_tokens`]), and the
+    ///   record, `agent.reenroll`, names them.
+    ///
+    /// `Conflict` if the enrolment token was already used, `NotFound` if it does not
+    /// exist, is not an enrolment token or is not usable at `now`, `Invalid` for an asset
+    /// that [`NewAsset::validate`] refuses. Nothing is written on any error.
     async fn enroll(&self, req: Enrollment, now: Ts) -> Result<Enrolled>;
 
     // ---------------------------------------------------------------- assets
@@ -179,8 +191,10 @@ pub trait Store: Send + Sync + 'static {
         now: Ts,
         lease_until: Ts,
     ) -> Result<Vec<Job>>;
-    /// Finish a claimed job. `Conflict` if it is not claimed by `asset_id` or already
-    /// finished with a different result; finishing twice with the same result is `Ok`.
+    /// Finish a claimed job. `NotFound` if it does not exist or is another asset's (the
+    /// same error: an agent learns nothing of other assets' jobs), `Conflict` if it is
+    /// not claimed or already finished with a different result; finishing twice with the
+    /// same result is `Ok`.
     async fn finish_job(
         &self,
         id: i64,

@@ -127,34 +127,69 @@ pub struct NewToken {
     pub hash: TokenHash,
     pub created_at: Ts,
     pub expires_at: Option<Ts>,
-    /// Agent tokens are bound to their asset.
+    /// Agent tokens: the asset they act for. Enrolment tokens: the asset they re-enrol
+    /// (see [`crate::Store::enroll`]); none for a token that enrols a new asset.
     pub asset_id: Option<i64>,
 }
 
-/// A stored token (never its secret or hash in API output).
+impl NewToken {
+    /// A name of 1 to [`limits::TOKEN_NAME`] characters, no control characters.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_name("token name", &self.name, limits::TOKEN_NAME)
+    }
+}
+
+/// A stored token (never its secret or hash in API output). Every field is always
+/// present in JSON (`null` when unset), so a listing shows what is not set as well.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Token {
     pub id: i64,
     pub name: String,
     pub role: Role,
     pub created_at: Ts,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub expires_at: Option<Ts>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub revoked_at: Option<Ts>,
     /// For enrolment tokens: when it was used (they work once).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub used_at: Option<Ts>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Agent tokens: the asset they act for. Enrolment tokens: the asset they are bound
+    /// to (a re-enrolment token) or, once used, the asset they enrolled.
+    #[serde(default)]
     pub asset_id: Option<i64>,
+}
+
+/// What a token can do now, derived from its times ([`Token::state_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenState {
+    /// Usable.
+    Active,
+    /// An enrolment token that was used (they work once).
+    Used,
+    Revoked,
+    Expired,
 }
 
 impl Token {
     /// Not revoked, not expired at `now`, and (for enrolment tokens) not used.
     pub fn usable_at(&self, now: Ts) -> bool {
-        self.revoked_at.is_none()
-            && self.expires_at.is_none_or(|e| now < e)
-            && (self.role != Role::Enroll || self.used_at.is_none())
+        self.state_at(now) == TokenState::Active
+    }
+
+    /// The token's state at `now`; when several apply, revoked before used before
+    /// expired (the most telling first).
+    pub fn state_at(&self, now: Ts) -> TokenState {
+        if self.revoked_at.is_some() {
+            TokenState::Revoked
+        } else if self.role == Role::Enroll && self.used_at.is_some() {
+            TokenState::Used
+        } else if self.expires_at.is_some_and(|e| now >= e) {
+            TokenState::Expired
+        } else {
+            TokenState::Active
+        }
     }
 }
 
@@ -163,6 +198,9 @@ impl Token {
 pub struct Enrollment {
     pub enroll_hash: TokenHash,
     pub agent_hash: TokenHash,
+    /// The asset to create. With a re-enrolment token (bound to an asset), only its
+    /// `name` is used: it must be the bound asset's name; the asset keeps its stored
+    /// context (tier, exposure, ...), which operators change with `update_asset`.
     pub asset: NewAsset,
 }
 
@@ -170,6 +208,10 @@ pub struct Enrollment {
 pub struct Enrolled {
     pub asset: Asset,
     pub token: Token,
+    /// True when the enrolment created the asset; false for a re-enrolment.
+    pub asset_created: bool,
+    /// The asset's agent tokens a re-enrolment revoked (ids, ascending).
+    pub revoked_tokens: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
@@ -240,20 +282,14 @@ impl NewAsset {
             tags: Vec::new(),
         }
     }
-    /// Reject what the store must not hold: empty names, tiers outside 1–4.
+    /// Reject what the store must not hold: names, sites, owners and tags outside the
+    /// [`limits`] or with control characters, tiers outside 1–4.
     pub fn validate(&self) -> crate::Result<()> {
-        if self.name.trim().is_empty() || self.name.len() > 255 {
-            return Err(crate::Error::Invalid(
-                "asset name must be 1 to 255 characters".into(),
-            ));
-        }
-        if !(1..=4).contains(&self.tier) {
-            return Err(crate::Error::Invalid(format!(
-                "tier {} is not 1 to 4",
-                self.tier
-            )));
-        }
-        Ok(())
+        check_name("asset name", &self.name, limits::NAME)?;
+        check_tier(self.tier)?;
+        check_opt_text("site", self.site.as_deref(), limits::SITE)?;
+        check_opt_text("owner", self.owner.as_deref(), limits::OWNER)?;
+        check_tags(&self.tags)
     }
 }
 
@@ -292,6 +328,22 @@ pub struct AssetPatch {
     pub tags: Option<Vec<String>>,
 }
 
+impl AssetPatch {
+    /// The rules of [`NewAsset::validate`] for the fields present (`""` clears site and
+    /// owner).
+    pub fn validate(&self) -> crate::Result<()> {
+        if let Some(t) = self.tier {
+            check_tier(t)?;
+        }
+        check_opt_text("site", self.site.as_deref(), limits::SITE)?;
+        check_opt_text("owner", self.owner.as_deref(), limits::OWNER)?;
+        if let Some(tags) = &self.tags {
+            check_tags(tags)?;
+        }
+        Ok(())
+    }
+}
+
 /// (ecosystem, name): the unit of incremental re-matching. `ecosystem` is the OSV
 /// ecosystem name without release (`Debian`, `crates.io`); `name` is as matched
 /// (normalized by the ecosystem's rules, source package for distros).
@@ -318,6 +370,26 @@ pub struct PackageRow {
 }
 
 impl PackageRow {
+    /// Ecosystem, name and version present; every field within
+    /// [`limits::PACKAGE_FIELD`] characters and free of control characters.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_name("ecosystem", &self.ecosystem, limits::PACKAGE_FIELD)?;
+        check_name("name", &self.name, limits::PACKAGE_FIELD)?;
+        check_name("version", &self.version, limits::PACKAGE_FIELD)?;
+        check_opt_text("release", self.release.as_deref(), limits::PACKAGE_FIELD)?;
+        check_opt_text(
+            "source_name",
+            self.source_name.as_deref(),
+            limits::PACKAGE_FIELD,
+        )?;
+        check_opt_text(
+            "source_version",
+            self.source_version.as_deref(),
+            limits::PACKAGE_FIELD,
+        )?;
+        check_opt_text("purl", self.purl.as_deref(), limits::PACKAGE_FIELD)
+    }
+
     /// The key the matcher files this package under: the ecosystem's OSV name and the
     /// name normalized by its rules (PEP 503 for PyPI, ...), on the *source* package for
     /// Debian, Ubuntu and Alpine, whose advisories name source packages. Backends index
@@ -569,6 +641,13 @@ pub struct NewJob {
     pub payload: serde_json::Value,
 }
 
+impl NewJob {
+    /// A kind of 1 to [`limits::JOB_KIND`] characters, no control characters.
+    pub fn validate(&self) -> crate::Result<()> {
+        check_name("job kind", &self.kind, limits::JOB_KIND)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
@@ -630,4 +709,185 @@ pub struct Job {
 pub enum Notice {
     JobQueued { asset_id: i64 },
     FeedsUpdated,
+}
+
+// ---------------------------------------------------------------------- input rules
+
+/// How large what the control plane stores may be. One list for every backend and every
+/// route, so SQLite and PostgreSQL accept and refuse the same input (PostgreSQL's `text`
+/// cannot hold a NUL byte; SQLite's can, so neither may), and one caller cannot make
+/// every listing large (10,000 tags of 1,000 characters made `GET /assets` 10 MB).
+/// Lengths count characters (Unicode scalar values).
+pub mod limits {
+    /// Asset names.
+    pub const NAME: usize = 255;
+    /// Token names (room for an agent token's `agent:<asset name>`).
+    pub const TOKEN_NAME: usize = 320;
+    pub const SITE: usize = 255;
+    pub const OWNER: usize = 255;
+    /// Tags per asset.
+    pub const TAGS: usize = 64;
+    /// Characters per tag.
+    pub const TAG: usize = 64;
+    pub const JOB_KIND: usize = 64;
+    /// A finding's accept/suppress reason (may span lines).
+    pub const REASON: usize = 4096;
+    /// Each field of a reported package, and each inventory source.
+    pub const PACKAGE_FIELD: usize = 4096;
+    /// The longest token lifetime: ten years.
+    pub const EXPIRES_IN_SECS: u64 = 10 * 365 * 24 * 60 * 60;
+}
+
+fn invalid(m: String) -> crate::Error {
+    crate::Error::Invalid(m)
+}
+
+/// One line of text of at most `max` characters with no control character (C0, DEL,
+/// C1: NUL, newlines, escape sequences...). Empty is allowed.
+pub fn check_text(field: &str, value: &str, max: usize) -> crate::Result<()> {
+    check_chars(field, value, max, |_| false)
+}
+
+/// Text that may span lines (newline and tab allowed, no other control character), at
+/// most `max` characters.
+pub fn check_free_text(field: &str, value: &str, max: usize) -> crate::Result<()> {
+    check_chars(field, value, max, |c| c == '\n' || c == '\t')
+}
+
+/// [`check_text`] that also refuses an empty or all-blank value.
+pub fn check_name(field: &str, value: &str, max: usize) -> crate::Result<()> {
+    if value.trim().is_empty() {
+        return Err(invalid(format!("{field} must be 1 to {max} characters")));
+    }
+    check_text(field, value, max)
+}
+
+fn check_opt_text(field: &str, value: Option<&str>, max: usize) -> crate::Result<()> {
+    value.map_or(Ok(()), |v| check_text(field, v, max))
+}
+
+fn check_chars(
+    field: &str,
+    value: &str,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
+) -> crate::Result<()> {
+    let mut n = 0;
+    for c in value.chars() {
+        n += 1;
+        if n > max {
+            return Err(invalid(format!("{field} must be 1 to {max} characters")));
+        }
+        if c.is_control() && !allowed(c) {
+            return Err(invalid(format!(
+                "{field} contains a control character (U+{:04X}) at character {n}",
+                u32::from(c)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_tier(tier: u8) -> crate::Result<()> {
+    if (1..=4).contains(&tier) {
+        Ok(())
+    } else {
+        Err(invalid(format!("tier {tier} is not 1 to 4")))
+    }
+}
+
+fn check_tags(tags: &[String]) -> crate::Result<()> {
+    if tags.len() > limits::TAGS {
+        return Err(invalid(format!(
+            "{} tags; an asset has at most {}",
+            tags.len(),
+            limits::TAGS
+        )));
+    }
+    for (i, t) in tags.iter().enumerate() {
+        check_name(&format!("tags[{i}]"), t, limits::TAG)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rules_refuse_control_characters_and_excess() {
+        assert!(check_text("f", "höst-✓ 'x'", 10).is_ok());
+        assert!(check_text("f", "", 10).is_ok());
+        for bad in ["a\0b", "a\nb", "\u{1b}[31m", "a\u{7f}", "a\u{85}"] {
+            assert!(check_text("f", bad, 10).is_err(), "{bad:?}");
+        }
+        assert!(check_free_text("f", "line 1\nline 2\tx", 100).is_ok());
+        assert!(check_free_text("f", "a\0b", 100).is_err());
+        assert!(
+            check_text("f", &"é".repeat(10), 10).is_ok(),
+            "characters, not bytes"
+        );
+        assert!(check_text("f", &"é".repeat(11), 10).is_err());
+        assert!(check_name("f", " ", 10).is_err());
+    }
+
+    #[test]
+    fn asset_sizes_are_bounded() {
+        let mut a = NewAsset::named("web-1");
+        a.tags = vec!["t".repeat(limits::TAG); limits::TAGS];
+        assert!(a.validate().is_ok());
+        a.tags.push("one more".into());
+        assert!(a.validate().is_err());
+        a.tags = vec!["t".repeat(limits::TAG + 1)];
+        assert!(a.validate().is_err());
+        a.tags = vec![String::new()];
+        assert!(a.validate().is_err());
+        a.tags = vec![];
+        a.owner = Some("o".repeat(limits::OWNER + 1));
+        assert!(a.validate().is_err());
+        let p = AssetPatch {
+            site: Some("s\0".into()),
+            ..Default::default()
+        };
+        assert!(p.validate().is_err());
+        assert!(AssetPatch {
+            site: Some(String::new()),
+            ..Default::default()
+        }
+        .validate()
+        .is_ok());
+    }
+
+    #[test]
+    fn token_state_order() {
+        let t = Token {
+            id: 1,
+            name: "e".into(),
+            role: Role::Enroll,
+            created_at: Ts(0),
+            expires_at: Some(Ts(10)),
+            revoked_at: None,
+            used_at: None,
+            asset_id: None,
+        };
+        assert_eq!(t.state_at(Ts(5)), TokenState::Active);
+        assert_eq!(t.state_at(Ts(10)), TokenState::Expired);
+        let used = Token {
+            used_at: Some(Ts(5)),
+            ..t.clone()
+        };
+        assert_eq!(used.state_at(Ts(20)), TokenState::Used);
+        let revoked = Token {
+            revoked_at: Some(Ts(6)),
+            ..used
+        };
+        assert_eq!(revoked.state_at(Ts(20)), TokenState::Revoked);
+        let agent = Token {
+            role: Role::Agent,
+            used_at: Some(Ts(5)),
+            expires_at: None,
+            ..t
+        };
+        assert_eq!(agent.state_at(Ts(20)), TokenState::Active);
+    }
 }

@@ -470,16 +470,26 @@ async fn every_state_change_writes_one_audit_record() {
         )
         .await;
         step("job create", srv.audit_len().await);
-        let e = srv.token("enroll").await;
+        // An asset created by an operator is enrolled into with a token bound to it.
+        let (s, e) = srv
+            .post(
+                "/api/v1/tokens",
+                &admin,
+                json!({"name": "db-1 enrolment", "role": "enroll", "asset_id": id}),
+            )
+            .await;
+        assert_eq!(s, 201, "{e}");
         step("token create", srv.audit_len().await);
-        let (_, en) = srv
+        let e = e["token"].as_str().unwrap().to_string();
+        let (s, en) = srv
             .post("/api/v1/enroll", &e, json!({"asset": {"name": "db-1"}}))
             .await;
+        assert_eq!(s, 201, "{en}");
         step("enrol", srv.audit_len().await);
         assert_eq!(
             en["asset"]["id"].as_i64(),
             Some(id),
-            "enrolment reuses the asset of that name"
+            "a bound enrolment token enrols into its asset"
         );
         let agent = en["token"].as_str().unwrap().to_string();
         srv.post(

@@ -4,6 +4,8 @@
 mod support;
 
 mod api;
+mod consistency;
+mod enrolment;
 mod incremental;
 mod ranking;
 mod replicas;

@@ -1,5 +1,7 @@
 //! Every route, every role: allowed or denied as the table below says (written here, not
-//! read from the server, so the test checks the server against an independent list).
+//! read from the server, so the test checks the server against an independent list). A
+//! denied role is denied (403) also when the request is otherwise bad: the role is
+//! checked before the path, query and body are parsed.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -15,6 +17,15 @@ struct Case {
     path: String,
     body: Option<Value>,
     allowed: &'static [&'static str],
+    /// The same route with a bad path or query (or `path`), and a bad body (a field of
+    /// the wrong type, an unknown field; or, for a route without a body, ignored junk).
+    bad_path: String,
+    bad_body: Value,
+}
+
+/// A body no route accepts: wrong types and an unknown field.
+fn junk() -> Value {
+    json!({"name": 42, "asset": [], "state": 7, "kind": {}, "role": "nobody", "bogus": true})
 }
 
 #[tokio::test]
@@ -41,6 +52,8 @@ async fn every_route_allows_and_denies_each_role() {
             path: path.to_string(),
             body,
             allowed,
+            bad_path: bad_path(path),
+            bad_body: junk(),
         };
         let mut n = 0;
         let cases = |n: &mut i32| {
@@ -132,6 +145,7 @@ async fn every_route_allows_and_denies_each_role() {
             ]
         };
         let mut checked = 0;
+        let mut bad_checked = 0;
         for role in ROLES {
             for case in cases(&mut n) {
                 // Fresh credentials per call: enrolment tokens work once.
@@ -167,11 +181,56 @@ async fn every_route_allows_and_denies_each_role() {
                         case.path
                     );
                     assert_eq!(v["error"]["code"], "forbidden");
+                    // And with a bad path or query and a bad body: still 403, not the
+                    // 400/422 that would tell a caller without the role about the route.
+                    let token = match role {
+                        "admin" => admin.clone(),
+                        "agent" => srv.enroll(&format!("agent-bad-{checked}")).await.1,
+                        r => srv.token(r).await,
+                    };
+                    let (s, v) = srv
+                        .call(
+                            case.method.clone(),
+                            &case.bad_path,
+                            Some(&token),
+                            Some(case.bad_body.clone()),
+                        )
+                        .await;
+                    assert_eq!(
+                        (s, v["error"]["code"].as_str()),
+                        (403, Some("forbidden")),
+                        "{}: {role} {} {} with a bad request should be forbidden: {v}",
+                        backend.name(),
+                        case.method,
+                        case.bad_path
+                    );
+                    bad_checked += 1;
                 }
                 checked += 1;
             }
         }
         assert_eq!(checked, 6 * 23);
+        // The denied (role, route) pairs of the table: 84.
+        assert_eq!(bad_checked, 84);
         srv.stop().await;
     }
+}
+
+/// `path` made bad: a non-numeric id, or a query parameter of the wrong type.
+fn bad_path(path: &str) -> String {
+    let (p, q) = path.split_once('?').unwrap_or((path, ""));
+    let mut segs: Vec<String> = p.split('/').map(str::to_string).collect();
+    if let Some(s) = segs.iter_mut().find(|s| s.parse::<i64>().is_ok()) {
+        *s = "not-a-number".into();
+    }
+    let p = segs.join("/");
+    let q = if q.is_empty() {
+        "limit=-1&after=x&wait=x&from=x&prioritize=maybe".to_string()
+    } else {
+        q.split('&')
+            .map(|kv| format!("{}=x", kv.split('=').next().unwrap_or(kv)))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    format!("{p}?{q}")
 }
