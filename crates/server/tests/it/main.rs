@@ -5,6 +5,7 @@ mod support;
 
 mod api;
 mod incremental;
+mod integrity;
 mod ranking;
 mod replicas;
 mod roles;
