@@ -12,6 +12,11 @@
 //! Findings stay current incrementally (see [`matching`]): a report re-matches only the
 //! packages that changed, a feed reload only the packages whose advisories changed.
 //! `GET /api/v1/findings?prioritize=true` ranks them by risk ([`ranking`]).
+//!
+//! It refuses to start on a damaged database and re-checks it while it runs
+//! ([`integrity`]), and records the audit chain's head outside the database
+//! ([`audit_anchor`]) so that `audit verify` finds records cut off the end even when the
+//! database's own head row was rewound with them.
 
 pub mod audit_anchor;
 pub mod auth;
@@ -850,15 +855,11 @@ pub async fn check_audit(
     let mut v = patchpilot_store::audit::Verifier::new();
     v.anchor(head);
     if let Some(newest) = anchors.iter().max_by_key(|a| a.seq) {
-        let files: std::collections::BTreeSet<&str> = anchors
-            .iter()
-            .map(|a| a.source.split(" line ").next().unwrap_or(&a.source))
-            .collect();
         let n = anchors.len();
-        let files = files.into_iter().collect::<Vec<_>>().join(", ");
+        let heads = if n == 1 { "head" } else { "heads" };
         against.push((
             format!(
-                "{n} head(s) recorded in {files}, the newest {}",
+                "{n} {heads} recorded outside the database, the newest in {}",
                 newest.source
             ),
             newest.seq,

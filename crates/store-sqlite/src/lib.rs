@@ -28,6 +28,9 @@
 //!   corrupts the file. A killed process leaves no partial transaction.
 //! - **Notices** are in-process (`tokio::sync::broadcast`): one SQLite file has one server.
 //! - Migrations (`migrations/`) are embedded and run at open; a second open is a no-op.
+//! - **The file is private** (created 0600; SQLite gives `-wal` and `-shm` its mode): it
+//!   holds the fleet's inventories. `check_integrity` runs `PRAGMA quick_check` on a
+//!   connection of its own, so that it reads the file and not a pool's page cache.
 
 mod batch;
 mod blob;
