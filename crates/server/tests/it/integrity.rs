@@ -409,7 +409,12 @@ async fn database_and_audit_head_files_are_private() {
     config.database_url = None;
     let running = patchpilot_server::start(config).await.expect("starts");
     for f in ["server.db", "server.db-wal", "server.db-shm"] {
-        assert_eq!(mode(&data.join(f)), 0o600, "{f}");
+        assert_eq!(
+            mode(&data.join(f)),
+            0o600,
+            "{f} is {:o}",
+            mode(&data.join(f))
+        );
     }
     running.shutdown().await.unwrap();
     assert_eq!(mode(&data.join("audit-head.log")), 0o600);
