@@ -1,8 +1,9 @@
 //! The database's health: checked in full before the server starts (it refuses a damaged
 //! database rather than answer from it), and again every
-//! [`crate::Config::integrity_check_every`] while it runs, so that damage that appears
-//! later turns `/readyz` to 503 ([`patchpilot_store::Store::ping`] reports the last
-//! check's finding) instead of only the requests that happen to read a bad page.
+//! [`crate::Config::integrity_check_every`] while it runs, and at once when
+//! `GET /api/v1/audit/verify` cannot read the chain, so that damage that appears later
+//! turns `/readyz` to 503 ([`patchpilot_store::Store::ping`] reports the last check's
+//! finding) instead of only the requests that happen to read a bad page.
 
 use std::path::Path;
 use std::sync::Arc;

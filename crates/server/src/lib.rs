@@ -917,9 +917,18 @@ pub async fn verify_audit_here(st: &AppState) -> Result<AuditVerifyResponse, Api
             (r.anchors, r.bad_lines)
         }
     };
-    Ok(check_audit(st.store.as_ref(), anchors, problems)
-        .await?
-        .result)
+    match check_audit(st.store.as_ref(), anchors, problems).await {
+        Ok(c) => Ok(c.result),
+        Err(e @ patchpilot_store::Error::Backend(_)) => {
+            // The chain could not be read: find out now whether the database is damaged,
+            // so that `/readyz` says so at once rather than at the next periodic check.
+            if let Err(found) = st.store.check_integrity().await {
+                tracing::error!(error = %found, "database integrity check failed; /readyz answers 503");
+            }
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A started server.

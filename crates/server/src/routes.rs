@@ -38,7 +38,8 @@ pub async fn healthz() -> Json<Health> {
 
 /// Readiness: the start-up re-match (after an advisory database change) is done, and the
 /// database is healthy: it answers, the pages the audit routes start from can be read,
-/// and the last integrity check (at start, then every few hours) found no damage.
+/// and the last integrity check found no damage (at start, every few hours, and whenever
+/// `audit/verify` could not read the chain).
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(st): S) -> R<Json<Health>> {

@@ -374,6 +374,67 @@ async fn readyz_says_503_once_the_database_is_damaged() {
     }
 }
 
+/// The audit log's pages damaged while the server runs: `/readyz` used to say 200 while
+/// the audit routes answered 503. The first audit route that meets the damage has the
+/// database checked, and `/readyz` says 503 from then on (no periodic check here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_says_503_once_an_audit_route_met_damage() {
+    let site = Site::new(&Backend::Sqlite).await;
+    let srv = site.start(|c| c.integrity_check_every = None).await;
+    for i in 0..300 {
+        let (s, _) = srv
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/assets",
+                Some(json!({ "name": format!("host-{i}"), "owner": "x".repeat(200) })),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    assert_eq!(srv.readyz().await, 200);
+    // Noise over the leaf pages of audit_log (located with SQLite's dbstat table) but the
+    // last, which holds the head record `/readyz` reads itself.
+    let file = site.sqlite.clone().unwrap();
+    let pages: Vec<(i64, i64)> = {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&site.url).await.unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        let pages = sqlx::query_as(
+            "SELECT pageno, (SELECT page_size FROM pragma_page_size()) FROM dbstat \
+             WHERE name = 'audit_log' AND pagetype = 'leaf' AND path < \
+             (SELECT max(path) FROM dbstat WHERE name = 'audit_log' AND pagetype = 'leaf')",
+        )
+        .fetch_all(&mut c)
+        .await
+        .unwrap();
+        c.close().await.unwrap();
+        pages
+    };
+    assert!(pages.len() > 5, "{pages:?}");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mut x: u64 = 0x5851_f42d_4c95_7f2d;
+    for (page, size) in &pages {
+        let at = ((page - 1) * size) as usize;
+        for b in &mut bytes[at..at + *size as usize] {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+    }
+    std::fs::write(&file, bytes).unwrap();
+    let (s, v) = srv
+        .call(reqwest::Method::GET, "/api/v1/audit/verify", None)
+        .await;
+    assert_eq!(s, 503, "{v}");
+    assert_eq!(srv.readyz().await, 503);
+    srv.stop().await;
+    site.drop().await;
+}
+
 /// The audit head row gone: `/readyz` says so at once, without waiting for a check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_says_503_without_the_audit_head_row() {
