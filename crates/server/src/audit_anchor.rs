@@ -51,7 +51,11 @@ pub struct Line {
 /// Append `line` to the file at `file` (created 0600), flushed to disk; rotate first
 /// when the file has reached 16 MiB.
 pub fn append(file: &Path, line: &Line) -> std::io::Result<()> {
-    if std::fs::metadata(file).is_ok_and(|m| m.len() >= ROTATE_AT) {
+    append_rotating_at(file, line, ROTATE_AT)
+}
+
+fn append_rotating_at(file: &Path, line: &Line, rotate_at: u64) -> std::io::Result<()> {
+    if std::fs::metadata(file).is_ok_and(|m| m.len() >= rotate_at) {
         std::fs::rename(file, rotated(file))?;
     }
     let mut o = std::fs::OpenOptions::new();
@@ -324,14 +328,16 @@ mod tests {
     fn rotation_keeps_the_previous_file_readable() {
         let dir = tempfile::tempdir().unwrap();
         let f = path(dir.path());
-        append(&f, &line("a", 1)).unwrap();
-        std::fs::rename(&f, rotated(&f)).unwrap();
-        append(&f, &line("a", 2)).unwrap();
+        // Rotated when a line would be appended to a file of 200 bytes or more (each
+        // line is about 150): 1 2 | 3 4 | 5.
+        for seq in 1..=5 {
+            append_rotating_at(&f, &line("a", seq), 200).unwrap();
+        }
         let r = read(&f, "a").unwrap();
         assert_eq!(r.files.len(), 2);
         assert_eq!(
             r.anchors.iter().map(|a| a.seq).collect::<Vec<_>>(),
-            vec![1, 2]
+            vec![3, 4, 5]
         );
     }
 }
