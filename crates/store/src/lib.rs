@@ -220,7 +220,7 @@ pub trait Store: Send + Sync + 'static {
     fn database_id(&self) -> Option<String>;
 
     /// A thorough check of the database, run once at server start (it reads every page on
-    /// SQLite: about a second per GB): SQLite's `PRAGMA quick_check`; on both backends the
+    /// SQLite: about 2 s per GB when cached): SQLite's `PRAGMA quick_check`; on both backends the
     /// migrations applied are exactly this build's, every table exists and the audit head
     /// row is there. `Err(Error::Backend)` names what is wrong. A failure is also what
     /// [`Store::ping`] reports from then on.
