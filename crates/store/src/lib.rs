@@ -219,10 +219,10 @@ pub trait Store: Send + Sync + 'static {
     /// `None` for a database that ends with the process (SQLite in memory).
     fn database_id(&self) -> Option<String>;
 
-    /// A thorough check of the database, run once at server start (it reads every page on
-    /// SQLite: about 2 s per GB when cached): SQLite's `PRAGMA quick_check`; on both backends the
-    /// migrations applied are exactly this build's, every table exists and the audit head
-    /// row is there. `Err(Error::Backend)` names what is wrong. A failure is also what
-    /// [`Store::ping`] reports from then on.
+    /// A thorough check of the database, run at server start and now and then while it
+    /// runs: SQLite's `PRAGMA quick_check` (every page: about 2 s per GB when cached), and on
+    /// both backends that the migrations applied are exactly this build's, every table
+    /// exists and the audit head row is there. `Err(Error::Backend)` names what is wrong.
+    /// What it finds is also what [`Store::ping`] reports until a later check passes.
     async fn check_integrity(&self) -> Result<()>;
 }
