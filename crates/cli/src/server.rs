@@ -45,7 +45,8 @@ pub struct ServerArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
-    /// Check the audit log's hash chain: finds records edited, deleted or reordered.
+    /// Check the audit log's hash chain: finds records edited, deleted, reordered or cut
+    /// off the end (against the database's head row and the server's `audit-head.log`).
     Verify(AuditVerifyArgs),
 }
 
@@ -54,9 +55,14 @@ pub struct AuditVerifyArgs {
     /// The server's database (as for `patchpilot server`).
     #[arg(long, env = env::DATABASE_URL, value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// A head recorded earlier, `SEQ:HASH`: also detects records cut off the end.
+    /// A head recorded earlier, `SEQ:HASH`: the chain must still hold that record.
     #[arg(long, value_name = "SEQ:HASH")]
     pub expect_head: Option<String>,
+    /// Heads the server recorded outside the database (repeat for several, e.g. each
+    /// replica's, or copies shipped off the host) [default: DATA_DIR/audit-head.log, if
+    /// it exists].
+    #[arg(long, value_name = "FILE")]
+    pub anchor_log: Vec<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -143,35 +149,102 @@ pub(crate) async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// Exit 0 when the chain is intact, 1 when it is broken.
+/// Exit 0 when the chain is intact, 1 when it is broken. The chain is checked against
+/// the head the database records, `--expect-head`, and every head of the anchor logs.
 pub fn audit_verify(data_dir: &Path, a: AuditVerifyArgs) -> crate::Result<ExitCode> {
-    let head = match &a.expect_head {
-        None => None,
-        Some(h) => {
-            let (seq, hash) = h
-                .split_once(':')
-                .context("--expect-head must be SEQ:HASH")?;
-            let seq: i64 = seq.parse().context("--expect-head: SEQ is not a number")?;
-            Some((seq, hash.to_string()))
-        }
+    use patchpilot_server::audit_anchor;
+    use patchpilot_server::audit_anchor::Anchor;
+    let mut anchors = Vec::new();
+    if let Some(h) = &a.expect_head {
+        let (seq, hash) = h
+            .split_once(':')
+            .context("--expect-head must be SEQ:HASH")?;
+        let seq: i64 = seq.parse().context("--expect-head: SEQ is not a number")?;
+        anchors.push(Anchor {
+            seq,
+            hash: hash.to_string(),
+            source: "--expect-head".into(),
+        });
+    }
+    let explicit = !a.anchor_log.is_empty();
+    let logs = if explicit {
+        a.anchor_log.clone()
+    } else {
+        vec![audit_anchor::path(data_dir)]
     };
     let rt = runtime()?;
     rt.block_on(async move {
         let store = patchpilot_server::open_store(a.database_url.as_deref(), data_dir)
             .await
             .context("opening the server database")?;
-        let v = patchpilot_server::verify_audit(
-            store.as_ref(),
-            head.as_ref().map(|(s, h)| (*s, h.as_str())),
-        )
-        .await
-        .context("reading the audit log")?;
+        let mut notes = Vec::new();
+        let mut problems = Vec::new();
+        match store.database_id() {
+            None => notes.push("an in-memory database has no heads recorded outside it".into()),
+            Some(db) => {
+                for log in &logs {
+                    if explicit && !log.exists() {
+                        anyhow::bail!("--anchor-log {}: no such file", log.display());
+                    }
+                    let r = audit_anchor::read(log, &db)
+                        .with_context(|| format!("reading {}", log.display()))?;
+                    if r.files.is_empty() {
+                        notes.push(format!(
+                            "not checked against heads recorded outside the database: {} does not exist",
+                            log.display()
+                        ));
+                    } else if r.anchors.is_empty() {
+                        let other = match &r.other_databases {
+                            (n, Some(o)) if *n > 0 => format!(" (it records {o})"),
+                            _ => String::new(),
+                        };
+                        notes.push(format!(
+                            "{} records no head of this database, {db}{other}",
+                            log.display()
+                        ));
+                    }
+                    anchors.extend(r.anchors);
+                    problems.extend(r.bad_lines);
+                }
+            }
+        }
+        let c = patchpilot_server::check_audit(store.as_ref(), anchors, problems)
+            .await
+            .context("reading the audit log")?;
+        let v = &c.result;
         if a.json {
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            #[derive(serde::Serialize)]
+            struct Against<'a> {
+                source: &'a str,
+                seq: i64,
+            }
+            #[derive(serde::Serialize)]
+            struct Out<'a> {
+                #[serde(flatten)]
+                result: &'a patchpilot_api::AuditVerifyResponse,
+                checked_against: Vec<Against<'a>>,
+                notes: &'a [String],
+            }
+            let out = Out {
+                result: v,
+                checked_against: c
+                    .against
+                    .iter()
+                    .map(|(source, seq)| Against { source, seq: *seq })
+                    .collect(),
+                notes: &notes,
+            };
+            println!("{}", serde_json::to_string_pretty(&out)?);
         } else {
             match (&v.head_seq, &v.head_hash) {
                 (Some(s), Some(h)) => println!("{} records; head {s}:{h}", v.records),
                 _ => println!("{} records", v.records),
+            }
+            for (source, seq) in &c.against {
+                println!("checked against {source} (record {seq})");
+            }
+            for n in &notes {
+                println!("note: {n}");
             }
             for p in &v.problems {
                 println!("BROKEN {p}");

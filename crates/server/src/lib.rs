@@ -12,9 +12,16 @@
 //! Findings stay current incrementally (see [`matching`]): a report re-matches only the
 //! packages that changed, a feed reload only the packages whose advisories changed.
 //! `GET /api/v1/findings?prioritize=true` ranks them by risk ([`ranking`]).
+//!
+//! It refuses to start on a damaged database and re-checks it while it runs
+//! ([`integrity`]), and records the audit chain's head outside the database
+//! ([`audit_anchor`]) so that `audit verify` finds records cut off the end even when the
+//! database's own head row was rewound with them.
 
+pub mod audit_anchor;
 pub mod auth;
 pub mod error;
+pub mod integrity;
 pub mod matching;
 pub mod metrics;
 pub mod ranking;
@@ -27,6 +34,7 @@ use std::sync::{Arc, RwLock};
 
 use axum::extract::DefaultBodyLimit;
 use patchpilot_api::{AuditVerifyResponse, ReloadResponse};
+use patchpilot_store::audit::Anchor;
 use patchpilot_store::{
     Actor, ChangeCounts, FeedState, FindingChanges, NewToken, PackageName, Role, Store, TokenHash,
     Ts,
@@ -68,6 +76,12 @@ pub struct Config {
     /// `epss-threshold`, `[weights]` and `[sla]` apply (see [`ranking::load_policy`]).
     /// `None`: the defaults. Read at start.
     pub policy: Option<PathBuf>,
+    /// How often the audit chain's head is appended to `DATA_DIR/audit-head.log` when it
+    /// changed (see [`audit_anchor`]); also at start and at shutdown.
+    pub audit_anchor_every: std::time::Duration,
+    /// How often the database's integrity is checked again while the server runs (it is
+    /// checked in full at start); a failure turns `/readyz` to 503. `None`: only at start.
+    pub integrity_check_every: Option<std::time::Duration>,
 }
 
 impl std::fmt::Debug for Config {
@@ -120,6 +134,8 @@ impl Config {
             rematch_page_assets: 500,
             share_advisory_file: None,
             policy: None,
+            audit_anchor_every: std::time::Duration::from_secs(10),
+            integrity_check_every: Some(std::time::Duration::from_secs(6 * 3600)),
         }
     }
 }
@@ -148,6 +164,8 @@ pub enum StartError {
         dir.display()
     )]
     NoAdvisories { dir: PathBuf, digest: String },
+    #[error("database {url} is damaged: {reason}; refusing to start (restore it from a backup)")]
+    Damaged { url: String, reason: String },
     #[error("{0}")]
     Store(#[from] patchpilot_store::Error),
     #[error("risk policy: {0}")]
@@ -798,12 +816,58 @@ async fn fetch_shared(
     }
 }
 
-/// Walk the audit chain from the store.
+/// Walk the audit chain from the store and check it against the head the database
+/// records (`audit_head`) and against `expected_head`, a head recorded elsewhere.
 pub async fn verify_audit(
     store: &dyn Store,
     expected_head: Option<(i64, &str)>,
 ) -> Result<AuditVerifyResponse, patchpilot_store::Error> {
+    let anchors = expected_head
+        .map(|(seq, hash)| Anchor {
+            seq,
+            hash: hash.to_string(),
+            source: "the expected head".into(),
+        })
+        .into_iter()
+        .collect();
+    Ok(check_audit(store, anchors, Vec::new()).await?.result)
+}
+
+/// What [`check_audit`] found, and which heads it compared the chain with.
+#[derive(Debug, Clone)]
+pub struct AuditCheck {
+    pub result: AuditVerifyResponse,
+    /// The heads the chain was checked against: `(where recorded, seq)`.
+    pub against: Vec<(String, i64)>,
+}
+
+/// Walk the audit chain from the store and check it against the database's own head row
+/// and every head in `anchors` (recorded outside the database). `problems` found before
+/// (unreadable anchor lines) are reported with the chain's. The head row is read before
+/// the chain, so records appended meanwhile are no problem.
+pub async fn check_audit(
+    store: &dyn Store,
+    anchors: Vec<Anchor>,
+    problems: Vec<String>,
+) -> Result<AuditCheck, patchpilot_store::Error> {
+    let head = store.audit_head().await?;
+    let mut against = vec![(head.source.clone(), head.seq)];
     let mut v = patchpilot_store::audit::Verifier::new();
+    v.anchor(head);
+    if let Some(newest) = anchors.iter().max_by_key(|a| a.seq) {
+        let n = anchors.len();
+        let heads = if n == 1 { "head" } else { "heads" };
+        against.push((
+            format!(
+                "{n} {heads} recorded outside the database, the newest in {}",
+                newest.source
+            ),
+            newest.seq,
+        ));
+    }
+    for a in anchors {
+        v.anchor(a);
+    }
     let mut after = 0;
     loop {
         let page = store.audit_records(after, 5_000).await?;
@@ -816,18 +880,55 @@ pub async fn verify_audit(
             break;
         }
     }
-    let v = v.finish(expected_head);
-    Ok(AuditVerifyResponse {
-        ok: v.ok(),
-        records: v.records,
-        head_seq: v.head.as_ref().map(|h| h.0),
-        head_hash: v.head.map(|h| h.1),
-        problems: v
-            .problems
-            .into_iter()
-            .map(|p| format!("record {}: {}", p.seq, p.reason))
-            .collect(),
+    let v = v.finish(None);
+    let mut all = problems;
+    all.extend(
+        v.problems
+            .iter()
+            .map(|p| format!("record {}: {}", p.seq, p.reason)),
+    );
+    Ok(AuditCheck {
+        result: AuditVerifyResponse {
+            ok: all.is_empty(),
+            records: v.records,
+            head_seq: v.head.as_ref().map(|h| h.0),
+            head_hash: v.head.map(|h| h.1),
+            problems: all,
+        },
+        against,
     })
+}
+
+/// `GET /api/v1/audit/verify`: the chain against the database's head row and the heads
+/// this server's data dir recorded ([`audit_anchor`]).
+pub async fn verify_audit_here(st: &AppState) -> Result<AuditVerifyResponse, ApiError> {
+    let (anchors, problems) = match st.store.database_id() {
+        None => (Vec::new(), Vec::new()),
+        Some(db) => {
+            let file = audit_anchor::path(&st.config.data_dir);
+            let f = file.clone();
+            let r = tokio::task::spawn_blocking(move || audit_anchor::read(&f, &db))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?
+                .map_err(|e| {
+                    tracing::error!(error = %e, file = %file.display(), "reading the audit head log");
+                    ApiError::unavailable("the audit head log cannot be read; see the server log")
+                })?;
+            (r.anchors, r.bad_lines)
+        }
+    };
+    match check_audit(st.store.as_ref(), anchors, problems).await {
+        Ok(c) => Ok(c.result),
+        Err(e @ patchpilot_store::Error::Backend(_)) => {
+            // The chain could not be read: find out now whether the database is damaged,
+            // so that `/readyz` says so at once rather than at the next periodic check.
+            if let Err(found) = st.store.check_integrity().await {
+                tracing::error!(error = %found, "database integrity check failed; /readyz answers 503");
+            }
+            Err(e.into())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A started server.
@@ -840,6 +941,9 @@ pub struct Running {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Why the server stopped by itself (the start-up re-match failed).
     failure: Arc<std::sync::Mutex<Option<String>>>,
+    /// Records the audit head outside the database; records it once more at the end.
+    anchor: Option<audit_anchor::Writer>,
+    integrity_watch: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -855,6 +959,13 @@ impl Running {
             .task
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        if let Some(w) = self.integrity_watch {
+            w.abort();
+        }
+        // After the last request: the head it leaves is the one recorded.
+        if let Some(a) = self.anchor {
+            a.stop().await;
+        }
         match self.failure.lock().ok().and_then(|mut f| f.take()) {
             Some(why) => Err(std::io::Error::other(why)),
             None => served,
@@ -894,6 +1005,19 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     })?
     .map_err(StartError::Intel)?;
     let store = open_store(config.database_url.as_deref(), &config.data_dir).await?;
+    // Refuse a damaged database before anything reads or writes it.
+    integrity::check_at_start(store.as_ref())
+        .await
+        .map_err(|reason| StartError::Damaged {
+            url: match &config.database_url {
+                Some(u) => redact_url(u),
+                None => config.data_dir.join("server.db").display().to_string(),
+            },
+            reason,
+        })?;
+    if config.database_url.is_none() {
+        integrity::warn_if_readable_by_others(&config.data_dir.join("server.db"));
+    }
     let bootstrap_secret = bootstrap(store.as_ref(), config.bootstrap_token.as_deref()).await?;
     let share = shares_advisory_file(&config, store.as_ref());
     let dir = config.data_dir.clone();
@@ -993,6 +1117,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let (tx, mut rx) = tokio::sync::watch::channel(false);
     let router = app(state.clone());
     tokio::spawn(follow_feed_updates(state.clone()));
+    let anchor = audit_anchor::Writer::start(
+        state.store.clone(),
+        &config.data_dir,
+        config.audit_anchor_every,
+    )
+    .await;
+    let integrity_watch = config
+        .integrity_check_every
+        .map(|every| integrity::watch(state.store.clone(), every));
     let failure: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     if startup_rematch {
         let (st, stop, failed) = (state.clone(), tx.clone(), failure.clone());
@@ -1056,5 +1189,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         shutdown: tx,
         task,
         failure,
+        anchor,
+        integrity_watch,
     })
 }

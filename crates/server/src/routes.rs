@@ -40,8 +40,10 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// Readiness: the start-up re-match (after an advisory database change) is done and the
-/// database answers.
+/// Readiness: the start-up re-match (after an advisory database change) is done, and the
+/// database is healthy: it answers, the pages the audit routes start from can be read,
+/// and the last integrity check found no damage (at start, every few hours, and whenever
+/// `audit/verify` could not read the chain).
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(st): S) -> R<Json<Health>> {
@@ -50,10 +52,10 @@ pub async fn readyz(State(st): S) -> R<Json<Health>> {
             "re-matching the fleet against a new advisory database",
         ));
     }
-    st.store
-        .ping()
-        .await
-        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    st.store.ping().await.map_err(|e| {
+        tracing::warn!(error = %e, "not ready: the database is not healthy");
+        ApiError::unavailable("the database is not healthy; see the server log")
+    })?;
     Ok(Json(Health { status: "ready" }))
 }
 
@@ -804,8 +806,7 @@ pub async fn audit_verify(
     State(st): S,
     _caller: Authorized<Auditors>,
 ) -> R<Json<AuditVerifyResponse>> {
-    let v = crate::verify_audit(st.store.as_ref(), None).await?;
-    Ok(Json(v))
+    Ok(Json(crate::verify_audit_here(&st).await?))
 }
 
 // ------------------------------------------------------------------ feeds

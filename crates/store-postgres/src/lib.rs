@@ -42,6 +42,7 @@ use tokio::sync::broadcast;
 
 mod batch;
 mod beats;
+mod integrity;
 mod sql;
 use sql::*;
 
@@ -79,6 +80,10 @@ pub struct PgStore {
     channel: Arc<str>,
     _listener: Arc<ListenerTask>,
     inventories: batch::Batcher,
+    /// See [`Store::database_id`].
+    id: Arc<str>,
+    /// What the last integrity check found wrong, reported by `ping` (`/readyz`).
+    damage: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 #[derive(Debug)]
@@ -128,6 +133,7 @@ impl PgStore {
             .await
             .map_err(db)?;
         let channel: Arc<str> = channel_name(&schema).into();
+        let id: Arc<str> = integrity::database_id(&pool).await.map_err(db)?.into();
         let (notices, _) = broadcast::channel(1024);
         // The listener keeps its connection for good: give it a pool of its own, so the
         // main pool's size and its close() do not depend on it.
@@ -154,6 +160,8 @@ impl PgStore {
             channel,
             _listener: Arc::new(ListenerTask(task)),
             inventories,
+            id,
+            damage: Arc::default(),
         })
     }
 
@@ -797,11 +805,21 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(())
+        if let Some(why) = self.damage.lock().ok().and_then(|d| d.clone()) {
+            return Err(Error::Backend(why));
+        }
+        // The head row and the record it names: what `audit verify` starts from.
+        let head: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT h.seq, (SELECT l.hash FROM audit_log l WHERE l.seq = h.seq) \
+             FROM audit_head h WHERE h.id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        match head {
+            Some(_) => Ok(()),
+            None => Err(Error::Backend("the audit_head row is missing".into())),
+        }
     }
 
     // ------------------------------------------------------------------ tokens
@@ -1614,6 +1632,40 @@ impl Store for PgStore {
         .await
         .map_err(db)?;
         rows.iter().map(audit_row).collect()
+    }
+
+    // ------------------------------------------------------------------ integrity
+
+    async fn audit_head(&self) -> Result<audit::Anchor> {
+        let (seq, hash): (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(audit::Anchor {
+            seq,
+            hash,
+            source: "the database's audit_head row".into(),
+        })
+    }
+
+    fn database_id(&self) -> Option<String> {
+        Some(self.id.to_string())
+    }
+
+    async fn check_integrity(&self) -> Result<()> {
+        let found = match integrity::check(&self.pool).await {
+            Ok(()) => None,
+            Err(integrity::Failed::Found(why)) => Some(why),
+            Err(integrity::Failed::Query(why)) => return Err(Error::Backend(why)),
+        };
+        if let Ok(mut d) = self.damage.lock() {
+            d.clone_from(&found);
+        }
+        match found {
+            None => Ok(()),
+            Some(why) => Err(Error::Backend(why)),
+        }
     }
 }
 

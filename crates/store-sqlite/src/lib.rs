@@ -28,9 +28,13 @@
 //!   corrupts the file. A killed process leaves no partial transaction.
 //! - **Notices** are in-process (`tokio::sync::broadcast`): one SQLite file has one server.
 //! - Migrations (`migrations/`) are embedded and run at open; a second open is a no-op.
+//! - **The file is private** (created 0600; SQLite gives `-wal` and `-shm` its mode): it
+//!   holds the fleet's inventories. `check_integrity` runs `PRAGMA quick_check` on a
+//!   connection of its own, so that it reads the file and not a pool's page cache.
 
 mod batch;
 mod blob;
+mod integrity;
 mod sql;
 
 use async_trait::async_trait;
@@ -43,8 +47,9 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -57,6 +62,11 @@ pub struct SqliteStore {
     read: SqlitePool,
     notices: broadcast::Sender<Notice>,
     inventories: batch::Batcher,
+    /// The file (canonical path) and how to open a connection of its own on it for
+    /// [`Store::check_integrity`]; `None` in memory.
+    file: Option<(PathBuf, SqliteConnectOptions)>,
+    /// What the last integrity check found wrong, reported by `ping` (`/readyz`).
+    damage: Arc<Mutex<Option<String>>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -67,7 +77,8 @@ const READERS: u32 = 4;
 const CHUNK_ROWS: usize = 500;
 
 impl SqliteStore {
-    /// Open (creating if missing) the database file at `path` and run migrations.
+    /// Open (creating if missing, mode 0600) the database file at `path` and run
+    /// migrations.
     pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
         let opts = SqliteConnectOptions::new().filename(path.as_ref());
         SqliteStore::open_with(opts, false).await
@@ -88,6 +99,13 @@ impl SqliteStore {
     }
 
     async fn open_with(opts: SqliteConnectOptions, memory: bool) -> Result<SqliteStore> {
+        let file = if memory {
+            None
+        } else {
+            let path = opts.get_filename().to_path_buf();
+            integrity::create_private(&path)?;
+            Some(std::fs::canonicalize(&path).unwrap_or(path))
+        };
         let opts = opts
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -116,7 +134,7 @@ impl SqliteStore {
             SqlitePoolOptions::new()
                 .max_connections(READERS)
                 .acquire_timeout(Duration::from_secs(60))
-                .connect_with(opts.read_only(true))
+                .connect_with(opts.clone().read_only(true))
                 .await
                 .map_err(db)?
         };
@@ -127,6 +145,8 @@ impl SqliteStore {
             read,
             notices,
             inventories,
+            file: file.map(|f| (f, opts.read_only(true))),
+            damage: Arc::default(),
         })
     }
 
@@ -496,11 +516,21 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.read)
-            .await
-            .map_err(db)?;
-        Ok(())
+        if let Some(why) = self.damage.lock().ok().and_then(|d| d.clone()) {
+            return Err(Error::Backend(why));
+        }
+        // The head row and the record it names: the pages `audit verify` starts from.
+        let head: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT h.seq, (SELECT l.hash FROM audit_log l WHERE l.seq = h.seq) \
+             FROM audit_head h WHERE h.id = 1",
+        )
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?;
+        match head {
+            Some(_) => Ok(()),
+            None => Err(Error::Backend("the audit_head row is missing".into())),
+        }
     }
 
     // ------------------------------------------------------------------ tokens
@@ -1382,5 +1412,34 @@ impl Store for SqliteStore {
         .await
         .map_err(db)?;
         rows.iter().map(audit_row).collect()
+    }
+
+    // ------------------------------------------------------------------ integrity
+
+    async fn audit_head(&self) -> Result<audit::Anchor> {
+        let (seq, hash): (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(&self.read)
+                .await
+                .map_err(db)?;
+        Ok(audit::Anchor {
+            seq,
+            hash,
+            source: "the database's audit_head row".into(),
+        })
+    }
+
+    fn database_id(&self) -> Option<String> {
+        self.file
+            .as_ref()
+            .map(|(p, _)| format!("sqlite:{}", p.display()))
+    }
+
+    async fn check_integrity(&self) -> Result<()> {
+        let r = integrity::check_file(self.file.as_ref().map(|f| &f.1), &self.write).await;
+        if let Ok(mut d) = self.damage.lock() {
+            *d = r.as_ref().err().cloned();
+        }
+        r.map_err(Error::Backend)
     }
 }

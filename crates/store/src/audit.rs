@@ -8,7 +8,12 @@
 //!
 //! [`verify`] finds an edited record (its hash no longer matches), a deleted one (a gap
 //! in `seq` or a broken link) and reordered ones (a broken link). A chain cut short at
-//! the end is only visible against a head recorded elsewhere: pass it as `expected_head`.
+//! the end, or rewritten from some record on with every hash recomputed, still links: it
+//! is only visible against a head recorded apart from the chain, an [`Anchor`]. The
+//! database's own `audit_head` row is one (it stops a naive cut); a head written outside
+//! the database (the server's anchor log) stops one that rewinds that row as well. The
+//! hash of record `n` commits to every record before it, so one anchor checks the
+//! whole chain up to its `seq`.
 
 use crate::{Actor, Ts};
 use serde::{Deserialize, Serialize};
@@ -130,6 +135,16 @@ pub struct Problem {
     pub reason: String,
 }
 
+/// A head recorded apart from the chain: the chain must hold record `seq`, with `hash`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    /// Where it was recorded, for messages: "the database's audit_head row",
+    /// "/var/lib/patchpilot/audit-head.log line 12 (2026-03-01T10:00:00Z)".
+    pub source: String,
+}
+
 /// The result of checking a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
@@ -151,6 +166,8 @@ pub struct Verifier {
     expect_seq: i64,
     prev_hash: Option<String>,
     out: Option<Verification>,
+    /// Anchors by `seq`, checked as the chain passes them.
+    anchors: std::collections::BTreeMap<i64, Vec<Anchor>>,
 }
 
 impl Verifier {
@@ -163,6 +180,19 @@ impl Verifier {
                 head: None,
                 problems: Vec::new(),
             }),
+            anchors: Default::default(),
+        }
+    }
+
+    /// Check the chain against a head recorded apart from it: record `seq` must be there,
+    /// with `hash`. Add anchors before pushing records. Anchors at `seq` 0 (an empty
+    /// log) hold for any chain.
+    pub fn anchor(&mut self, a: Anchor) {
+        if a.seq > 0 {
+            let at = self.anchors.entry(a.seq).or_default();
+            if !at.contains(&a) {
+                at.push(a);
+            }
         }
     }
 
@@ -212,19 +242,47 @@ impl Verifier {
                 });
             }
         }
+        if let Some(anchors) = self.anchors.remove(&r.seq) {
+            for a in anchors.iter().filter(|a| a.hash != r.hash) {
+                out.problems.push(Problem {
+                    seq: r.seq,
+                    reason: format!(
+                        "differs from the head recorded in {} (the chain was rewritten \
+                         up to here)",
+                        a.source
+                    ),
+                });
+            }
+        }
         self.prev_hash = Some(r.hash.clone());
         self.expect_seq = r.seq + 1;
         out.head = Some((r.seq, r.hash.clone()));
     }
 
     /// Finish; if `expected_head` (recorded elsewhere) is given, a chain that no longer
-    /// reaches it (records cut off the end, or a rewritten tail) is a problem.
+    /// reaches it (records cut off the end, or a rewritten tail) is a problem. Anchors
+    /// ([`Verifier::anchor`]) beyond the chain's end are records cut off the end.
     pub fn finish(mut self, expected_head: Option<(i64, &str)>) -> Verification {
         let mut out = self.out.take().unwrap_or(Verification {
             records: 0,
             head: None,
             problems: Vec::new(),
         });
+        let end = out.head.as_ref().map_or(0, |h| h.0);
+        // The furthest anchor past the end names the cut; those at or below the end that
+        // the chain did not pass are records missing inside it, reported already.
+        if let Some((&seq, anchors)) = self.anchors.range(end + 1..).next_back() {
+            let sources: Vec<&str> = anchors.iter().map(|a| a.source.as_str()).collect();
+            out.problems.push(Problem {
+                seq: end + 1,
+                reason: format!(
+                    "records {}..{seq} were cut off the end (the head recorded in {} is \
+                     record {seq})",
+                    end + 1,
+                    sources.join(" and ")
+                ),
+            });
+        }
         if let Some((seq, hash)) = expected_head {
             match &out.head {
                 Some((s, _)) if *s < seq => out.problems.push(Problem {
@@ -252,6 +310,18 @@ impl Verifier {
         }
         out
     }
+}
+
+/// Verify a whole chain in memory against heads recorded apart from it.
+pub fn verify_anchored(records: &[Record], anchors: &[Anchor]) -> Verification {
+    let mut v = Verifier::new();
+    for a in anchors {
+        v.anchor(a.clone());
+    }
+    for r in records {
+        v.push(r);
+    }
+    v.finish(None)
 }
 
 /// Verify a whole chain in memory.
@@ -360,6 +430,62 @@ mod tests {
             .problems
             .iter()
             .any(|p| p.reason.contains("missing at the end")));
+    }
+
+    fn anchor(seq: i64, hash: &str) -> Anchor {
+        Anchor {
+            seq,
+            hash: hash.to_string(),
+            source: "the test".into(),
+        }
+    }
+
+    #[test]
+    fn anchors_inside_and_at_the_end_of_an_intact_chain_hold() {
+        let c = chain(5);
+        let anchors = [
+            anchor(0, GENESIS),
+            anchor(2, &c[1].hash),
+            anchor(5, &c[4].hash),
+        ];
+        let v = verify_anchored(&c, &anchors);
+        assert!(v.ok(), "{:?}", v.problems);
+    }
+
+    #[test]
+    fn tail_cut_off_is_found_against_an_anchor() {
+        let c = chain(5);
+        let v = verify_anchored(&c[..3], &[anchor(5, &c[4].hash)]);
+        assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
+        assert_eq!(v.problems[0].seq, 4);
+        assert!(
+            v.problems[0]
+                .reason
+                .contains("records 4..5 were cut off the end"),
+            "{}",
+            v.problems[0].reason
+        );
+        let v = verify_anchored(&[], &[anchor(5, &c[4].hash)]);
+        assert!(v.problems[0].reason.contains("records 1..5"), "{v:?}");
+    }
+
+    /// A smarter cut: records removed and new ones appended after them, every hash
+    /// recomputed, so the chain links and is as long as before.
+    #[test]
+    fn rewritten_tail_is_found_against_an_earlier_anchor() {
+        let c = chain(5);
+        let mut forged = c[..2].to_vec();
+        let actor = Actor::system();
+        for seq in 3..=6 {
+            let prev = forged.last().unwrap().hash.clone();
+            let e = Entry::new::<(), ()>(Ts(seq), &actor, "noop", "x", None, None);
+            forged.push(seal(seq, &prev, e));
+        }
+        assert!(verify(&forged, None).ok());
+        let v = verify_anchored(&forged, &[anchor(4, &c[3].hash)]);
+        assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
+        assert_eq!(v.problems[0].seq, 4);
+        assert!(v.problems[0].reason.contains("rewritten"));
     }
 
     #[test]

@@ -78,6 +78,8 @@ macro_rules! conformance_suite {
             reenroll_needs_the_bound_assets_name,
             tokens_list_shows_use_revocation_and_asset,
             stored_text_is_refused_alike_on_every_backend,
+            audit_head_is_the_last_record,
+            integrity_check_passes_on_a_sound_database,
         );
     };
     (@cases $fixture:ident; $($case:ident),* $(,)?) => {
@@ -232,9 +234,11 @@ pub async fn all_records(store: &dyn Store) -> Vec<Record> {
     }
 }
 
-/// Verify the whole chain as the store returns it.
+/// Verify the whole chain as the store returns it, against the head the database
+/// records (read first, as `audit verify` does).
 pub async fn verify_store(store: &dyn Store) -> audit::Verification {
-    audit::verify(&all_records(store).await, None)
+    let head = store.audit_head().await.expect("audit_head");
+    audit::verify_anchored(&all_records(store).await, &[head])
 }
 
 async fn assert_chain_ok(store: &dyn Store) {
@@ -3441,4 +3445,39 @@ pub async fn stored_text_is_refused_alike_on_every_backend(store: Arc<dyn Store>
     assert_eq!(store.get_asset(a.id).await.unwrap(), Some(a));
     assert_eq!(store.list_assets(0, 100).await.unwrap().len(), 1);
     assert_chain_ok(&*store).await;
+}
+
+// ---------------------------------------------------------------------- integrity
+
+/// The database's head row follows every append, in the same transaction: the chain
+/// checked against it passes; cut short by one record, it does not.
+pub async fn audit_head_is_the_last_record(store: Arc<dyn Store>) {
+    let s = &*store;
+    let empty = s.audit_head().await.unwrap();
+    assert_eq!((empty.seq, empty.hash.as_str()), (0, audit::GENESIS));
+    assert!(audit::verify_anchored(&[], &[empty]).ok());
+    let all = seed_audit(s).await;
+    let head = s.audit_head().await.unwrap();
+    let last = all.last().unwrap();
+    assert_eq!((head.seq, &head.hash), (last.seq, &last.hash));
+    assert!(verify_store(s).await.ok());
+    let v = audit::verify_anchored(&all[..all.len() - 1], &[head]);
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.reason.contains("cut off the end")),
+        "{:?}",
+        v.problems
+    );
+}
+
+/// A sound database passes the start-up check, answers `ping`, and names itself the
+/// same way each time.
+pub async fn integrity_check_passes_on_a_sound_database(store: Arc<dyn Store>) {
+    let s = &*store;
+    s.check_integrity().await.expect("fresh database");
+    seed_audit(s).await;
+    s.check_integrity().await.expect("seeded database");
+    s.ping().await.expect("ping");
+    assert_eq!(s.database_id(), s.database_id());
 }

@@ -18,6 +18,7 @@
 pub mod audit;
 pub mod codec;
 pub mod conformance;
+pub mod integrity;
 mod model;
 
 pub use model::*;
@@ -60,7 +61,9 @@ pub enum Backend {
 pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
-    /// A cheap round trip to the database, for `/readyz`.
+    /// A cheap check for `/readyz`: the database answers, the audit chain's head row and
+    /// the record it names can be read, and the last [`Store::check_integrity`] found
+    /// nothing wrong. Not a full check: it reads a few pages.
     async fn ping(&self) -> Result<()>;
 
     // ---------------------------------------------------------------- tokens
@@ -216,4 +219,24 @@ pub trait Store: Send + Sync + 'static {
 
     /// Audit records with `seq > after_seq`, ascending, at most `limit`.
     async fn audit_records(&self, after_seq: i64, limit: u32) -> Result<Vec<audit::Record>>;
+
+    // ---------------------------------------------------------------- integrity
+
+    /// The audit chain's head as the database records it (the `audit_head` row, updated
+    /// in the transaction of every append): `(0, GENESIS)` for an empty log. A chain
+    /// that no longer reaches it has lost records off its end.
+    async fn audit_head(&self) -> Result<audit::Anchor>;
+
+    /// What names this database in heads recorded outside it (the server's anchor log),
+    /// so that a data dir that has served several databases checks each against its own
+    /// heads: `sqlite:<canonical path>`, `postgres:<cluster>/<database>/<schema>`.
+    /// `None` for a database that ends with the process (SQLite in memory).
+    fn database_id(&self) -> Option<String>;
+
+    /// A thorough check of the database, run at server start and now and then while it
+    /// runs: SQLite's `PRAGMA quick_check` (every page: about 2 s per GB when cached), and on
+    /// both backends that the migrations applied are exactly this build's, every table
+    /// exists and the audit head row is there. `Err(Error::Backend)` names what is wrong.
+    /// What it finds is also what [`Store::ping`] reports until a later check passes.
+    async fn check_integrity(&self) -> Result<()>;
 }

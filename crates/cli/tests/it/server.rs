@@ -873,3 +873,270 @@ async fn agent_enrols_reports_runs_jobs_and_survives_an_outage() {
     let _ = agent.wait();
     server.stop();
 }
+
+/// Run statements on a database directly, behind the server (after it stopped).
+async fn tamper_db(db: &Db, sql: &[&str]) {
+    match &db.sqlite_file {
+        Some(file) => {
+            let c = rusqlite::Connection::open(file).unwrap();
+            for s in sql {
+                c.execute_batch(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+            }
+        }
+        None => {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            for s in sql {
+                sqlx::query(s)
+                    .execute(&mut c)
+                    .await
+                    .unwrap_or_else(|e| panic!("{s}: {e}"));
+            }
+            c.close().await.ok();
+        }
+    }
+}
+
+fn audit_verify_with(data: &Path, url: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let o = bin()
+        .args([
+            "--data-dir",
+            &data.display().to_string(),
+            "audit",
+            "verify",
+            "--database-url",
+            url,
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+/// Deleting the newest audit records used to pass `audit verify` (only `--expect-head`
+/// caught it), although the database's own head row records the real head; deleting
+/// them and rewinding that row is caught by the head the server recorded in its data dir.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verify_finds_the_tail_cut_off_even_with_the_head_row_rewound() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, db) in databases(
+        "audit_verify_finds_the_tail_cut_off_even_with_the_head_row_rewound",
+        tmp.path(),
+    )
+    .await
+    .into_iter()
+    .enumerate()
+    {
+        let data = tmp.path().join(format!("data-{i}"));
+        std::fs::create_dir_all(&data).unwrap();
+        let server = Proc::start(&data, &db.url);
+        let http = reqwest::Client::new();
+        for a in 0..5 {
+            let (s, v) = call(
+                &http,
+                &server.base,
+                reqwest::Method::POST,
+                "/api/v1/assets",
+                ADMIN,
+                Some(json!({"name": format!("cut-{a}")})),
+            )
+            .await;
+            assert_eq!(s, 201, "{v}");
+        }
+        // A clean stop records the last head in DATA_DIR/audit-head.log.
+        server.stop();
+        let (code, out) = audit_verify_with(&data, &db.url, &[]);
+        assert_eq!(code, Some(0), "clean: {out}");
+        assert!(
+            out.contains("checked against the database's audit_head row")
+                && out.contains("audit-head.log"),
+            "{out}"
+        );
+        let head: i64 = out
+            .split("head ")
+            .nth(1)
+            .and_then(|h| h.split(':').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no head in {out}"));
+        let unguard = if db.sqlite_file.is_some() {
+            "DROP TRIGGER audit_log_no_delete"
+        } else {
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"
+        };
+        let keep = head - 2;
+        tamper_db(
+            &db,
+            &[
+                unguard,
+                &format!("DELETE FROM audit_log WHERE seq > {keep}"),
+            ],
+        )
+        .await;
+        let (code, out) = audit_verify_with(&data, &db.url, &[]);
+        assert_eq!(code, Some(1), "cut: {out}");
+        assert!(
+            out.contains(&format!(
+                "records {}..{head} were cut off the end",
+                keep + 1
+            )),
+            "cut: {out}"
+        );
+        tamper_db(
+            &db,
+            &[&format!(
+                "UPDATE audit_head SET seq = {keep}, hash = (SELECT hash FROM audit_log WHERE seq = {keep})"
+            )],
+        )
+        .await;
+        let (code, out) = audit_verify_with(&data, &db.url, &[]);
+        assert_eq!(code, Some(1), "cut and head row rewound: {out}");
+        assert!(
+            out.contains("cut off the end") && out.contains("audit-head.log line"),
+            "cut and head row rewound: {out}"
+        );
+        // The same log shipped elsewhere checks the same; without any, the database alone
+        // cannot tell, and says what it did not check.
+        let shipped = tmp.path().join(format!("shipped-{i}.log"));
+        std::fs::rename(data.join("audit-head.log"), &shipped).unwrap();
+        let (code, out) = audit_verify_with(
+            &data,
+            &db.url,
+            &["--anchor-log", &shipped.display().to_string()],
+        );
+        assert_eq!(code, Some(1), "shipped log: {out}");
+        let (code, out) = audit_verify_with(&data, &db.url, &[]);
+        assert_eq!(code, Some(0), "no log: {out}");
+        assert!(
+            out.contains("note: not checked against heads recorded outside"),
+            "{out}"
+        );
+        db.drop().await;
+    }
+}
+
+/// Run `patchpilot server` on a database it must refuse: its exit code and stderr. Fails
+/// if it is still running after 120 s (it started on it).
+fn start_refused(data: &Path, url: &str) -> (Option<i32>, String) {
+    let mut child = bin()
+        .args([
+            "--data-dir",
+            &data.display().to_string(),
+            "server",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("PATCHPILOT_DATABASE_URL", url)
+        .env("PATCHPILOT_BOOTSTRAP_TOKEN", ADMIN)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn patchpilot server");
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        let _ = tx.send(s);
+    });
+    // stderr closes when the process ends.
+    match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(err) => (child.wait().unwrap().code(), err),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server started on a damaged database")
+        }
+    }
+}
+
+/// A `server.db` with 64 KB of random bytes in its middle used to start, and `/readyz`
+/// said 200 while the audit routes answered 503. PostgreSQL: a table gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_refuses_to_start_on_a_damaged_database() {
+    let Some(shared) =
+        patchpilot_testdata::shared_data("server_refuses_to_start_on_a_damaged_database")
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    import_crates_feed(&shared, &data);
+    let template = shared_packages(&shared);
+    for db in databases("server_refuses_to_start_on_a_damaged_database", tmp.path()).await {
+        // A real database: agents enrolled, their reports matched.
+        let server = Proc::start(&data, &db.url);
+        let http = reqwest::Client::new();
+        for a in 0..12usize {
+            let (_, token) = enroll(&http, &server.base, &format!("host-{a}")).await;
+            let start = (a * 37) % 400;
+            let body = json!({"idempotency_key": format!("r{a}"), "collected_at": "2026-11-27T00:00:00Z",
+                "sources": ["host"], "packages": template[start..start + 900].to_vec()});
+            let (s, v) = call(
+                &http,
+                &server.base,
+                reqwest::Method::POST,
+                "/api/v1/agent/inventory",
+                &token,
+                Some(body),
+            )
+            .await;
+            assert_eq!(s, 200, "{v}");
+        }
+        server.stop();
+        let (url, what) = match &db.sqlite_file {
+            Some(file) => {
+                rusqlite::Connection::open(file)
+                    .unwrap()
+                    .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                    .unwrap();
+                let copy = tmp.path().join("damaged.db");
+                let mut bytes = std::fs::read(file).unwrap();
+                let size = bytes.len();
+                assert!(size > 4 * 65536, "server.db is {size} bytes");
+                let mut x: u64 = 0x853c_49e6_748f_ea9b;
+                for b in &mut bytes[size / 2..size / 2 + 65536] {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    *b = x as u8;
+                }
+                std::fs::write(&copy, bytes).unwrap();
+                (format!("sqlite://{}", copy.display()), "quick_check")
+            }
+            None => {
+                tamper_db(&db, &["DROP TABLE advisory_files"]).await;
+                (db.url.clone(), "tables missing: advisory_files")
+            }
+        };
+        let (code, err) = start_refused(&data, &url);
+        assert_eq!(code, Some(2), "{err}");
+        let said: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("patchpilot:"))
+            .collect();
+        assert_eq!(said.len(), 1, "one line: {err}");
+        let line = said[0];
+        let named = match &db.sqlite_file {
+            Some(_) => tmp.path().join("damaged.db").display().to_string(),
+            None => "postgres://".to_string(),
+        };
+        // Refused by the check, or (when the noise hits a page that opening reads) by
+        // SQLite already: either way one line naming the file and the reason.
+        assert!(
+            line.contains(&named)
+                && ((line.contains("is damaged") && line.contains(what))
+                    || line.contains("malformed")),
+            "{line}"
+        );
+        db.drop().await;
+    }
+}

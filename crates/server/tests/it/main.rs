@@ -7,6 +7,7 @@ mod api;
 mod consistency;
 mod enrolment;
 mod incremental;
+mod integrity;
 mod ranking;
 mod replicas;
 mod roles;

@@ -88,34 +88,79 @@ async fn tamper_swapped_records_are_found() {
     );
 }
 
-#[tokio::test]
-async fn tamper_cut_tail_is_found_by_the_next_append() {
-    let Some(schema) = Schema::create("tamper_cut_tail").await else {
-        return;
-    };
+/// Delete the newest `n` records behind the store's back; with `rewind`, also set the
+/// head row back to the last record left, as someone who knows about it would.
+async fn cut_tail(
+    case: &str,
+    n: i64,
+    rewind: bool,
+) -> Option<(audit::Verification, Vec<audit::Record>)> {
+    let schema = Schema::create(case).await?;
     let store = PgStore::connect(&schema.url()).await.unwrap();
-    let last = conformance::seed_audit(&store).await.last().unwrap().seq;
+    let seeded = conformance::seed_audit(&store).await;
+    let keep = seeded.len() as i64 - n;
     let mut c = schema.raw().await;
     sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
         .execute(&mut c)
         .await
         .unwrap();
-    sqlx::query("DELETE FROM audit_log WHERE seq = $1")
-        .bind(last)
+    sqlx::query("DELETE FROM audit_log WHERE seq > $1")
+        .bind(keep)
         .execute(&mut c)
         .await
         .unwrap();
-    assert!(
-        conformance::verify_store(&store).await.ok(),
-        "a cut tail alone still links"
-    );
-    store
-        .create_asset(NewAsset::named("after-cut"), T0, &conformance::admin())
-        .await
-        .unwrap();
+    if rewind {
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2")
+            .bind(keep)
+            .bind(&seeded[keep as usize - 1].hash)
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    c.close().await.ok();
     let v = conformance::verify_store(&store).await;
+    store.close().await;
+    Some((v, seeded))
+}
+
+#[tokio::test]
+async fn tamper_cut_tail_is_found_against_the_head_row() {
+    for n in [1, 3] {
+        let Some((v, seeded)) = cut_tail("tamper_cut_tail", n, false).await else {
+            return;
+        };
+        let want = format!(
+            "records {}..{} were cut off the end",
+            seeded.len() as i64 - n + 1,
+            seeded.len()
+        );
+        assert!(
+            v.problems.iter().any(|p| p.reason.contains(&want)),
+            "{want}: {:?}",
+            v.problems
+        );
+    }
+}
+
+/// Cut and the head row rewound to match: the database alone cannot tell; a head
+/// recorded outside it (the server's anchor log) can.
+#[tokio::test]
+async fn tamper_cut_tail_with_the_head_rewound_needs_a_head_kept_outside() {
+    let Some((v, seeded)) = cut_tail("tamper_cut_rewind", 2, true).await else {
+        return;
+    };
+    assert!(v.ok(), "{:?}", v.problems);
+    let last = seeded.last().unwrap();
+    let outside = audit::Anchor {
+        seq: last.seq,
+        hash: last.hash.clone(),
+        source: "a file".into(),
+    };
+    let v = audit::verify_anchored(&seeded[..seeded.len() - 2], &[outside]);
     assert!(
-        v.problems.iter().any(|p| p.reason.contains("missing")),
+        v.problems
+            .iter()
+            .any(|p| p.reason.contains("cut off the end")),
         "{:?}",
         v.problems
     );
@@ -446,4 +491,57 @@ async fn a_rematch_rolled_back_by_a_deadlock_is_retried() {
         .filter(|f| f.fixed_at == Some(T0.plus_secs(60)))
         .count();
     assert_eq!(fixed, 2);
+}
+
+// ------------------------------------------------------------------ integrity
+
+#[tokio::test]
+async fn integrity_check_finds_migrations_tables_and_head_row_changed() {
+    for (sql, want) in [
+        (
+            "UPDATE _sqlx_migrations SET checksum = '\\x00' WHERE version = 2",
+            "migration 2 differs",
+        ),
+        (
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99, 'newer', true, '\\x00', 0)",
+            "migration 99 is not known",
+        ),
+        ("DROP TABLE advisory_files", "tables missing: advisory_files"),
+        ("DELETE FROM audit_head", "audit_head row is missing"),
+    ] {
+        let Some(schema) = Schema::create("integrity_check").await else {
+            return;
+        };
+        let store = PgStore::connect(&schema.url()).await.unwrap();
+        store.check_integrity().await.expect("sound before");
+        conformance::seed_audit(&store).await;
+        let mut c = schema.raw().await;
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+        c.close().await.ok();
+        let e = store.check_integrity().await.unwrap_err().to_string();
+        assert!(e.contains(want), "{sql}: {e}");
+        assert!(store.ping().await.is_err(), "{sql}: ping");
+        store.close().await;
+    }
+}
+
+/// Two connections to one database through different URLs (replicas) name it the same,
+/// and another schema (another installation) differently.
+#[tokio::test]
+async fn database_id_names_the_database_not_the_url() {
+    let (Some(a), Some(b)) = (
+        Schema::create("database_id_a").await,
+        Schema::create("database_id_b").await,
+    ) else {
+        return;
+    };
+    let one = PgStore::connect(&a.url()).await.unwrap();
+    let alias = a.url().replacen("127.0.0.1", "localhost", 1);
+    let two = PgStore::connect(&alias).await.unwrap();
+    let other = PgStore::connect(&b.url()).await.unwrap();
+    let id = one.database_id().unwrap();
+    assert!(id.starts_with("postgres:") && id.ends_with(&a.name), "{id}");
+    assert_eq!(two.database_id(), Some(id.clone()));
+    assert_ne!(other.database_id(), Some(id));
 }
