@@ -19,6 +19,7 @@ pub mod matching;
 pub mod metrics;
 pub mod ranking;
 pub mod routes;
+pub mod serve;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -68,6 +69,8 @@ pub struct Config {
     /// `epss-threshold`, `[weights]` and `[sla]` apply (see [`ranking::load_policy`]).
     /// `None`: the defaults. Read at start.
     pub policy: Option<PathBuf>,
+    /// Connection limits and timeouts (see [`serve`]).
+    pub limits: serve::Limits,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,6 +91,7 @@ impl std::fmt::Debug for Config {
             .field("rematch_page_assets", &self.rematch_page_assets)
             .field("share_advisory_file", &self.share_advisory_file)
             .field("policy", &self.policy)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -120,6 +124,7 @@ impl Config {
             rematch_page_assets: 500,
             share_advisory_file: None,
             policy: None,
+            limits: serve::Limits::default(),
         }
     }
 }
@@ -980,17 +985,15 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     if startup_rematch {
         state.ready.send_replace(false);
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: config.listen,
-            source,
-        })?;
+    let listener = serve::bind(config.listen).map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen {
         addr: config.listen,
         source,
     })?;
-    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    let (tx, rx) = tokio::sync::watch::channel(false);
     let router = app(state.clone());
     tokio::spawn(follow_feed_updates(state.clone()));
     let failure: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
@@ -1017,38 +1020,36 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             }
         });
     }
-    let task = match &config.tls {
-        None => tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|s| *s).await;
-                })
-                .await
-        }),
-        Some((cert, key)) => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .map_err(|e| {
-                    StartError::Tls(format!("{} / {}: {e}", cert.display(), key.display()))
-                })?;
-            let std_listener = listener
-                .into_std()
-                .map_err(|source| StartError::Listen { addr, source })?;
-            let handle = axum_server::Handle::new();
-            let h2 = handle.clone();
-            tokio::spawn(async move {
-                let _ = rx.wait_for(|s| *s).await;
-                h2.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
-            });
-            tokio::spawn(async move {
-                axum_server::from_tcp_rustls(std_listener, tls)
-                    .handle(handle)
-                    .serve(router.into_make_service())
-                    .await
-            })
-        }
+    let tls = match &config.tls {
+        None => None,
+        Some((cert, key)) => Some(serve::tls_acceptor(cert, key).map_err(|e| {
+            StartError::Tls(format!("{} / {}: {e}", cert.display(), key.display()))
+        })?),
     };
+    let cap = serve::connection_cap(config.limits.max_connections);
+    tracing::info!(
+        "serving at most {} connections at once (open-file limit {}, {} kept for the database and files)",
+        cap.max,
+        cap.file_limit.map_or_else(|| "none".to_string(), |l| l.to_string()),
+        cap.reserve,
+    );
+    state
+        .metrics
+        .connection_limit
+        .set(i64::try_from(cap.max).unwrap_or(i64::MAX));
+    let metrics = serve::ConnMetrics {
+        open: state.metrics.connections.clone(),
+        closed: state.metrics.connections_closed.clone(),
+    };
+    let task = tokio::spawn(serve::serve(
+        listener,
+        tls,
+        router,
+        config.limits.clone(),
+        cap.max,
+        metrics,
+        rx,
+    ));
     Ok(Running {
         addr,
         state,
