@@ -492,8 +492,8 @@ async fn drive<I>(
                 tracing::debug!(%peer, reason = reason.label(), "closing connection");
                 match reason {
                     // Nothing was asked, or nothing we send arrives: just close.
-                    Reason::HeaderTimeout | Reason::SendTimeout => return,
-                    Reason::IdleTimeout => {
+                    Reason::Header | Reason::Send => return,
+                    Reason::Idle => {
                         conn.as_mut().graceful_shutdown();
                         let _ = tokio::time::timeout(CLOSE_LINGER, conn.as_mut()).await;
                         return;
@@ -519,17 +519,17 @@ async fn drive<I>(
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reason {
-    HeaderTimeout,
-    IdleTimeout,
-    SendTimeout,
+    Header,
+    Idle,
+    Send,
 }
 
 impl Reason {
     fn label(self) -> &'static str {
         match self {
-            Reason::HeaderTimeout => "header_timeout",
-            Reason::IdleTimeout => "idle_timeout",
-            Reason::SendTimeout => "send_timeout",
+            Reason::Header => "header_timeout",
+            Reason::Idle => "idle_timeout",
+            Reason::Send => "send_timeout",
         }
     }
 }
@@ -591,14 +591,14 @@ impl Watch {
         };
         let blocked = self.write_blocked_since.load(Ordering::SeqCst);
         if blocked != NOT_BLOCKED {
-            consider(self.at(blocked, l.send_timeout), Reason::SendTimeout);
+            consider(self.at(blocked, l.send_timeout), Reason::Send);
         }
         if self.in_flight() == 0 {
             if self.served() == 0 {
-                consider(self.born + l.header_read_timeout, Reason::HeaderTimeout);
+                consider(self.born + l.header_read_timeout, Reason::Header);
             } else {
                 let since = self.idle_since.load(Ordering::SeqCst);
-                consider(self.at(since, l.idle_timeout), Reason::IdleTimeout);
+                consider(self.at(since, l.idle_timeout), Reason::Idle);
             }
         }
         best

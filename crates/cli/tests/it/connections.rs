@@ -235,11 +235,9 @@ async fn fifteen_thousand_stalled_connections_are_closed_while_others_are_served
     for mut s in stalled {
         closing.spawn(async move {
             let mut buf = [0u8; 256];
-            loop {
-                match s.read(&mut buf).await {
-                    Ok(0) | Err(_) => return Ok(()),
-                    Ok(n) => return Err(String::from_utf8_lossy(&buf[..n]).into_owned()),
-                }
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => Ok(()),
+                Ok(n) => Err(String::from_utf8_lossy(&buf[..n]).into_owned()),
             }
         });
     }
@@ -335,17 +333,14 @@ async fn agent_logs_its_lifecycle_without_colour_codes_and_honours_rust_log() {
         };
         Logged::spawn(&mut cmd)
     };
-    let enroll_token = |name: &'static str| {
-        let post = post.clone();
-        async move {
-            let (s, t) = post(
-                "/api/v1/tokens",
-                serde_json::json!({"name": name, "role": "enroll"}),
-            )
-            .await;
-            assert_eq!(s, 201, "{t}");
-            t["token"].as_str().unwrap().to_string()
-        }
+    let enroll_token = |name: &'static str| async move {
+        let (s, t) = post(
+            "/api/v1/tokens",
+            serde_json::json!({"name": name, "role": "enroll"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{t}");
+        t["token"].as_str().unwrap().to_string()
     };
 
     // RUST_LOG=warn: the agent enrols and reports, and says nothing about it.

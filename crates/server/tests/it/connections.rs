@@ -44,14 +44,11 @@ async fn stall(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
 /// Resolves when the server has closed `s` (EOF or reset); fails on any answer.
 async fn until_closed(mut s: TcpStream) {
     let mut buf = [0u8; 512];
-    loop {
-        match s.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => panic!(
-                "a stalled connection got an answer: {:?}",
-                String::from_utf8_lossy(&buf[..n])
-            ),
-        }
+    if let Ok(n @ 1..) = s.read(&mut buf).await {
+        panic!(
+            "a stalled connection got an answer: {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
     }
 }
 
