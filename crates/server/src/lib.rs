@@ -1039,6 +1039,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
         .set(i64::try_from(cap.max).unwrap_or(i64::MAX));
     let metrics = serve::ConnMetrics {
         open: state.metrics.connections.clone(),
+        requests: state.metrics.requests_in_flight.clone(),
         closed: state.metrics.connections_closed.clone(),
     };
     let task = tokio::spawn(serve::serve(

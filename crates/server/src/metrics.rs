@@ -46,6 +46,8 @@ pub struct Metrics {
     registry: Registry,
     /// HTTP connections open now.
     pub connections: Gauge,
+    /// HTTP requests in flight now (until their response is sent).
+    pub requests_in_flight: Gauge,
     /// The most connections served at once ([`crate::serve::Limits::max_connections`]).
     pub connection_limit: Gauge,
     /// Connections the server closed: header, idle or send timeout, TLS handshake.
@@ -116,6 +118,12 @@ impl Default for Metrics {
             "HTTP connections open",
             connections.clone(),
         );
+        let requests_in_flight = Gauge::default();
+        registry.register(
+            "http_requests_in_flight",
+            "HTTP requests in flight (a long poll counts while it waits)",
+            requests_in_flight.clone(),
+        );
         let connection_limit = Gauge::default();
         registry.register(
             "http_connection_limit",
@@ -137,6 +145,7 @@ impl Default for Metrics {
         Metrics {
             registry,
             connections,
+            requests_in_flight,
             connection_limit,
             connections_closed,
             ingest_phase,

@@ -235,6 +235,7 @@ pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<tokio_rustls::TlsAcceptor
 #[derive(Clone)]
 pub(crate) struct ConnMetrics {
     pub open: Gauge,
+    pub requests: Gauge,
     pub closed: Family<CloseReason, Counter>,
 }
 
@@ -386,7 +387,7 @@ async fn connection(
     shared.metrics.open.inc();
     let _open = Open(shared.metrics.open.clone());
     let _ = stream.set_nodelay(true);
-    let watch = Arc::new(Watch::new());
+    let watch = Arc::new(Watch::new(shared.metrics.requests.clone()));
     let io = Watched {
         inner: stream,
         watch: watch.clone(),
@@ -540,6 +541,8 @@ const NOT_BLOCKED: u64 = u64::MAX;
 /// are milliseconds since the connection was accepted.
 struct Watch {
     born: Instant,
+    /// The server's gauge of requests in flight.
+    requests: Gauge,
     in_flight: AtomicU32,
     served: AtomicU64,
     /// When the last request in flight finished.
@@ -553,9 +556,10 @@ struct Watch {
 }
 
 impl Watch {
-    fn new() -> Watch {
+    fn new(requests: Gauge) -> Watch {
         Watch {
             born: Instant::now(),
+            requests,
             in_flight: AtomicU32::new(0),
             served: AtomicU64::new(0),
             idle_since: AtomicU64::new(0),
@@ -634,6 +638,7 @@ impl InFlight {
     /// Count a request; returns its guard and its number on the connection (from 1).
     fn begin(watch: &Arc<Watch>) -> (InFlight, u64) {
         watch.in_flight.fetch_add(1, Ordering::SeqCst);
+        watch.requests.inc();
         let nth = watch.served.fetch_add(1, Ordering::SeqCst) + 1;
         watch.changed.notify_one();
         (InFlight(watch.clone()), nth)
@@ -645,6 +650,7 @@ impl Drop for InFlight {
         let w = &self.0;
         w.idle_since.store(w.now_ms(), Ordering::SeqCst);
         w.in_flight.fetch_sub(1, Ordering::SeqCst);
+        w.requests.dec();
         w.changed.notify_one();
     }
 }

@@ -256,3 +256,85 @@ async fn tls_stalled_handshakes_are_dropped_and_http2_is_served() {
     assert_eq!(resp.version(), reqwest::Version::HTTP_2);
     srv.stop().await;
 }
+
+/// Poll `check` (another task's progress) until true, or fail after `secs`.
+async fn until(secs: u64, what: &str, check: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A client that sends requests and never reads the answers is dropped once a write has
+/// waited for it longer than the send timeout, instead of holding its connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_read_is_dropped_after_the_send_timeout() {
+    let srv = TestServer::start_with(&Backend::Sqlite, None, |c| {
+        c.limits.send_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let state = srv.state().clone();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let (mut r, mut w) = socket
+        .connect(srv.running.as_ref().unwrap().addr)
+        .await
+        .unwrap()
+        .into_split();
+    // Pipelined requests for the OpenAPI document, whose answers fill both socket
+    // buffers; none is read.
+    let writer = tokio::spawn(async move {
+        let req = b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        for _ in 0..5_000 {
+            if w.write_all(req).await.is_err() {
+                break;
+            }
+        }
+    });
+    until(30, "a send timeout", || closed(&state, "send_timeout") >= 1).await;
+    // Now the connection ends for this client too.
+    let mut sink = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), r.read_to_end(&mut sink))
+        .await
+        .expect("the connection is closed")
+        .ok();
+    writer.abort();
+    srv.stop().await;
+}
+
+/// Shutdown stops accepting and lets a request in flight finish: a long poll waiting
+/// when it begins is answered at the end of its wait, and `shutdown` returns after that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let mut srv = TestServer::start(&Backend::Sqlite, None).await;
+    let (_, agent) = srv.enroll("draining").await;
+    let state = srv.state().clone();
+    let addr = srv.running.as_ref().unwrap().addr;
+    let gauge = || state.metrics.requests_in_flight.get();
+    until(10, "the enrolment to finish", || gauge() == 0).await;
+    let url = format!("{}/api/v1/agent/jobs?wait=2", srv.base);
+    let t = Instant::now();
+    let poll = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(url)
+            .bearer_auth(agent)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    until(10, "the long poll to be in flight", || gauge() == 1).await;
+    let running = srv.running.take().unwrap();
+    running.shutdown().await.expect("clean shutdown");
+    assert!(
+        t.elapsed() >= Duration::from_secs(2),
+        "shutdown returned after {:?}, before the long poll's wait ended",
+        t.elapsed()
+    );
+    assert_eq!(poll.await.unwrap().expect("answered, not cut"), 200);
+    assert!(
+        TcpStream::connect(addr).await.is_err(),
+        "no longer accepting"
+    );
+    srv.stop().await;
+}
