@@ -1022,9 +1022,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     }
     let tls = match &config.tls {
         None => None,
-        Some((cert, key)) => Some(serve::tls_acceptor(cert, key).map_err(|e| {
-            StartError::Tls(format!("{} / {}: {e}", cert.display(), key.display()))
-        })?),
+        Some((cert, key)) => Some(serve::tls_acceptor(cert, key).map_err(StartError::Tls)?),
     };
     let cap = serve::connection_cap(config.limits.max_connections);
     tracing::info!(
