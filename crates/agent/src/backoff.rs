@@ -28,6 +28,19 @@ impl Default for Backoff {
     }
 }
 
+/// A retry delay for a log line: "2.3 s", "4 min 10 s".
+pub fn human(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 10.0 {
+        format!("{secs:.1} s")
+    } else if secs < 60.0 {
+        format!("{secs:.0} s")
+    } else {
+        let s = d.as_secs();
+        format!("{} min {} s", s / 60, s % 60)
+    }
+}
+
 impl Backoff {
     /// The delay before retry number `attempt` (0 for the first retry).
     pub fn delay(&self, attempt: u32) -> Duration {

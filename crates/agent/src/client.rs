@@ -342,21 +342,28 @@ impl Client {
 }
 
 fn transport(url: &str, e: &reqwest::Error) -> ClientError {
-    // reqwest's Display is terse ("error sending request"); the source chain says why.
-    let mut message = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        src = s.source();
+    ClientError::Transport {
+        url: url.to_string(),
+        message: transport_cause(e),
     }
+}
+
+/// Why a request failed, named once: the innermost cause of the chain ("Connection
+/// refused (os error 111)", "invalid peer certificate: UnknownIssuer"). The layers above
+/// it repeat the URL ("error sending request for url (…)") or say nothing more ("client
+/// error (Connect)"), and [`ClientError::Transport`] names the URL itself.
+fn transport_cause(e: &reqwest::Error) -> String {
+    let mut innermost = None;
+    let mut next = std::error::Error::source(e);
+    while let Some(c) = next {
+        innermost = Some(c);
+        next = c.source();
+    }
+    let mut message = innermost.map_or_else(|| e.to_string(), |c| c.to_string());
     if e.is_timeout() && !message.contains("timed out") {
         message.push_str(" (timed out)");
     }
-    ClientError::Transport {
-        url: url.to_string(),
-        message,
-    }
+    message
 }
 
 fn snippet(bytes: &[u8]) -> String {

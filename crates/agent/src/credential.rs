@@ -144,7 +144,12 @@ pub async fn ensure_enrolled(
         token: resp.token,
     };
     cred.save(path)?;
-    tracing::info!(asset_id = cred.asset_id, credential = %path.display(), "enrolled");
+    tracing::info!(
+        credential = %path.display(),
+        "enrolled as asset {} ({})",
+        cred.asset_id,
+        cred.asset_name
+    );
     Ok(cred)
 }
 

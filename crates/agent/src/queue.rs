@@ -89,6 +89,8 @@ pub struct Pushed {
 pub struct Delivered {
     pub seq: u64,
     pub key: String,
+    /// Packages in the report.
+    pub packages: usize,
     pub ack: InventoryAck,
 }
 
@@ -295,6 +297,7 @@ impl Queue {
                     report.delivered.push(Delivered {
                         seq: entry.seq,
                         key: entry.key,
+                        packages: body.packages.len(),
                         ack,
                     });
                 }
@@ -337,9 +340,9 @@ impl Queue {
                 Some(e) => {
                     let wait = retry.failed();
                     tracing::warn!(
-                        queued = total.remaining,
-                        retry_in_ms = wait.as_millis() as u64,
-                        "cannot deliver queued inventory: {e}"
+                        "cannot deliver queued inventory ({} queued): {e}; retrying in {}",
+                        total.remaining,
+                        crate::backoff::human(wait)
                     );
                     tokio::select! {
                         _ = cancel.cancelled() => return Err(DrainError::Cancelled { remaining: self.len()? }),

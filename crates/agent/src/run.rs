@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::backoff::{Backoff, Retry};
+use crate::backoff::{human, Backoff, Retry};
 use crate::client::{Client, ClientConfig, ClientError};
 use crate::collect::{collect, CollectConfig, CollectError, Collected};
 use crate::credential::{ensure_enrolled, Credential, CredentialError};
@@ -132,9 +132,10 @@ impl Agent {
         // The first collection runs before anything else, so a bad path fails fast.
         let first = collect_blocking(config.collect.clone()).await?;
         tracing::info!(
-            asset_id = cred.asset_id,
-            packages = first.packages.len(),
-            "agent started"
+            "agent started for asset {} ({}): {} packages collected",
+            cred.asset_id,
+            cred.asset_name,
+            first.packages.len()
         );
 
         let reconnect = Arc::new(Notify::new());
@@ -181,10 +182,7 @@ async fn enroll_with_retry(
             Ok(c) => return Ok(Some(c)),
             Err(CredentialError::Enroll(e)) if e.is_retryable() => {
                 let wait = retry.failed();
-                tracing::warn!(
-                    retry_in_ms = wait.as_millis() as u64,
-                    "cannot enrol yet: {e}"
-                );
+                tracing::warn!("cannot enrol yet: {e}; retrying in {}", human(wait));
                 if !sleep_or_cancel(wait, cancel).await {
                     return Ok(None);
                 }
@@ -237,10 +235,7 @@ async fn heartbeat_duty(
             Err(e) if e.is_auth() => return Err(AgentError::Unauthorized(e)),
             Err(e) => {
                 let wait = retry.failed().min(config.heartbeat_every);
-                tracing::warn!(
-                    retry_in_ms = wait.as_millis() as u64,
-                    "heartbeat failed: {e}"
-                );
+                tracing::warn!("heartbeat failed: {e}; retrying in {}", human(wait));
                 wait
             }
         };
@@ -320,7 +315,7 @@ impl InventoryDuty<'_> {
                         p = self.queue.drain_once(&self.client) => p?,
                     };
                     for d in &pass.delivered {
-                        tracing::debug!(seq = d.seq, snapshot_id = d.ack.snapshot_id, duplicate = d.ack.duplicate, "inventory delivered");
+                        log_delivered(d);
                         self.answer(&d.key, Ok(json!({
                             "snapshot_id": d.ack.snapshot_id,
                             "duplicate": d.ack.duplicate,
@@ -341,7 +336,7 @@ impl InventoryDuty<'_> {
                         Some(e) if e.is_auth() => return Err(AgentError::Unauthorized(e)),
                         Some(e) => {
                             let wait = retry.failed();
-                            tracing::warn!(queued = pass.remaining, retry_in_ms = wait.as_millis() as u64, "cannot deliver inventory: {e}");
+                            tracing::warn!("cannot deliver inventory ({} queued): {e}; retrying in {}", pass.remaining, human(wait));
                             next_drain = Some(Instant::now() + wait);
                             // A rescan job is answered now rather than held for an outage;
                             // its report stays queued and is delivered later.
@@ -415,16 +410,34 @@ async fn jobs_duty(
                 // Any other error, 4xx included (an older server without the route),
                 // backs off: a poll loop must never spin.
                 let wait = retry.failed();
-                tracing::warn!(
-                    retry_in_ms = wait.as_millis() as u64,
-                    "job poll failed: {e}"
-                );
+                tracing::warn!("job poll failed: {e}; retrying in {}", human(wait));
                 if !sleep_or_cancel(wait, cancel).await {
                     return Ok(());
                 }
             }
         }
     }
+}
+
+/// One line per report the server acknowledged: what it now holds for the asset.
+fn log_delivered(d: &crate::queue::Delivered) {
+    let a = &d.ack;
+    let note = if a.duplicate {
+        " (already applied)"
+    } else if a.unchanged {
+        " (unchanged)"
+    } else {
+        ""
+    };
+    tracing::info!(
+        "reported {} packages: snapshot {}, +{} -{}, findings opened {}, fixed {}{note}",
+        d.packages,
+        a.snapshot_id,
+        a.added,
+        a.removed,
+        a.findings_opened,
+        a.findings_fixed
+    );
 }
 
 /// The job kinds this agent runs.
@@ -436,7 +449,7 @@ async fn run_job(
     rescans: &mpsc::Sender<RescanReply>,
     cancel: &CancellationToken,
 ) -> Option<JobResult> {
-    tracing::info!(job_id = job.id, kind = %job.kind, "running job");
+    tracing::info!("job {} ({}) claimed", job.id, job.kind);
     let outcome = match job.kind.as_str() {
         "rescan" => {
             let (tx, rx) = oneshot::channel();
@@ -482,7 +495,15 @@ async fn finish(
             r = client.finish_job(job.id, result) => r,
         };
         match res {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                let outcome = if result.success {
+                    "succeeded"
+                } else {
+                    "failed"
+                };
+                tracing::info!("job {} ({}) finished: {outcome}", job.id, job.kind);
+                return Ok(());
+            }
             Err(e) if e.is_auth() => return Err(AgentError::Unauthorized(e)),
             Err(e) if e.is_retryable() && attempt < ATTEMPTS => {
                 if !sleep_or_cancel(retry.failed(), cancel).await {

@@ -95,6 +95,7 @@ fn hostname() -> String {
 }
 
 pub fn agent(data_dir: &Path, a: AgentArgs) -> crate::Result<ExitCode> {
+    crate::server::init_tracing();
     let mut asset = NewAsset::named(a.name.unwrap_or_else(hostname));
     asset.environment = match a.environment {
         EnvArg::Cloud => Environment::Cloud,

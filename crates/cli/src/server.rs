@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+use patchpilot_server::serve::Limits;
+
 use crate::env;
 
 #[derive(Debug, Args)]
@@ -41,6 +43,20 @@ pub struct ServerArgs {
     /// policy].
     #[arg(long, env = env::SERVER_POLICY, value_name = "FILE")]
     pub policy: Option<std::path::PathBuf>,
+    /// Connections served at once; more wait in the listen backlog [default: the
+    /// open-file limit, raised to its hard limit at start, less a tenth (at least 256),
+    /// at most 65536].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+    /// Close a new connection that has not sent a complete request head within this.
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().header_read_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+    /// Close a keep-alive connection with no request in flight after this (behind a load
+    /// balancer, keep it above the balancer's own idle timeout).
+    #[arg(long, value_name = "SECS", default_value_t = Limits::default().idle_timeout.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,12 +91,16 @@ fn runtime() -> crate::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-fn init_tracing() {
+/// Log records on stderr, filtered by `RUST_LOG` (default `info`), coloured only when
+/// stderr is a terminal (a log file or journald gets no escape codes).
+pub(crate) fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }
 
@@ -94,6 +114,9 @@ pub fn server(data_dir: &Path, a: ServerArgs) -> crate::Result<ExitCode> {
     config.share_advisory_file = a.share_advisory_file;
     config.policy = a.policy;
     config.tls = a.tls_cert.zip(a.tls_key);
+    config.limits.max_connections = a.max_connections.map(|n| n as usize);
+    config.limits.header_read_timeout = std::time::Duration::from_secs(a.header_timeout_secs);
+    config.limits.idle_timeout = std::time::Duration::from_secs(a.idle_timeout_secs);
     config.bootstrap_token = std::env::var(env::BOOTSTRAP_TOKEN)
         .ok()
         .filter(|t| !t.is_empty());

@@ -26,6 +26,7 @@ pub mod matching;
 pub mod metrics;
 pub mod ranking;
 pub mod routes;
+pub mod serve;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -82,6 +83,8 @@ pub struct Config {
     /// How often the database's integrity is checked again while the server runs (it is
     /// checked in full at start); a failure turns `/readyz` to 503. `None`: only at start.
     pub integrity_check_every: Option<std::time::Duration>,
+    /// Connection limits and timeouts (see [`serve`]).
+    pub limits: serve::Limits,
 }
 
 impl std::fmt::Debug for Config {
@@ -102,6 +105,7 @@ impl std::fmt::Debug for Config {
             .field("rematch_page_assets", &self.rematch_page_assets)
             .field("share_advisory_file", &self.share_advisory_file)
             .field("policy", &self.policy)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -136,6 +140,7 @@ impl Config {
             policy: None,
             audit_anchor_every: std::time::Duration::from_secs(10),
             integrity_check_every: Some(std::time::Duration::from_secs(6 * 3600)),
+            limits: serve::Limits::default(),
         }
     }
 }
@@ -1104,17 +1109,20 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     if startup_rematch {
         state.ready.send_replace(false);
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: config.listen,
-            source,
-        })?;
+    let listener = serve::bind(config.listen).map_err(|source| StartError::Listen {
+        addr: config.listen,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(|source| StartError::Listen {
         addr: config.listen,
         source,
     })?;
-    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    // Before anything is spawned: a bad certificate stops the start with nothing running.
+    let tls = match &config.tls {
+        None => None,
+        Some((cert, key)) => Some(serve::tls_acceptor(cert, key).map_err(StartError::Tls)?),
+    };
+    let (tx, rx) = tokio::sync::watch::channel(false);
     let router = app(state.clone());
     tokio::spawn(follow_feed_updates(state.clone()));
     let anchor = audit_anchor::Writer::start(
@@ -1150,38 +1158,31 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
             }
         });
     }
-    let task = match &config.tls {
-        None => tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|s| *s).await;
-                })
-                .await
-        }),
-        Some((cert, key)) => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .map_err(|e| {
-                    StartError::Tls(format!("{} / {}: {e}", cert.display(), key.display()))
-                })?;
-            let std_listener = listener
-                .into_std()
-                .map_err(|source| StartError::Listen { addr, source })?;
-            let handle = axum_server::Handle::new();
-            let h2 = handle.clone();
-            tokio::spawn(async move {
-                let _ = rx.wait_for(|s| *s).await;
-                h2.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
-            });
-            tokio::spawn(async move {
-                axum_server::from_tcp_rustls(std_listener, tls)
-                    .handle(handle)
-                    .serve(router.into_make_service())
-                    .await
-            })
-        }
+    let cap = serve::connection_cap(config.limits.max_connections);
+    tracing::info!(
+        "serving at most {} connections at once (open-file limit {}, {} kept for the database and files)",
+        cap.max,
+        cap.file_limit.map_or_else(|| "none".to_string(), |l| l.to_string()),
+        cap.reserve,
+    );
+    state
+        .metrics
+        .connection_limit
+        .set(i64::try_from(cap.max).unwrap_or(i64::MAX));
+    let metrics = serve::ConnMetrics {
+        open: state.metrics.connections.clone(),
+        requests: state.metrics.requests_in_flight.clone(),
+        closed: state.metrics.connections_closed.clone(),
     };
+    let task = tokio::spawn(serve::serve(
+        listener,
+        tls,
+        router,
+        config.limits.clone(),
+        cap.max,
+        metrics,
+        rx,
+    ));
     Ok(Running {
         addr,
         state,

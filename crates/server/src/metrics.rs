@@ -8,6 +8,7 @@ use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
@@ -35,8 +36,22 @@ pub struct RouteOnly {
     pub route: String,
 }
 
+/// Why the server closed a connection by itself (see [`crate::serve`]).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CloseReason {
+    pub reason: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
+    /// HTTP connections open now.
+    pub connections: Gauge,
+    /// HTTP requests in flight now (until their response is sent).
+    pub requests_in_flight: Gauge,
+    /// The most connections served at once ([`crate::serve::Limits::max_connections`]).
+    pub connection_limit: Gauge,
+    /// Connections the server closed: header, idle or send timeout, TLS handshake.
+    pub connections_closed: Family<CloseReason, Counter>,
     pub requests: Family<RouteLabels, Counter>,
     pub latency: Family<RouteOnly, Histogram>,
     pub inventory_reports: Counter,
@@ -97,6 +112,30 @@ impl Default for Metrics {
             "Inventory reports recomputed after a concurrent change",
             stale_retries.clone(),
         );
+        let connections = Gauge::default();
+        registry.register(
+            "http_connections",
+            "HTTP connections open",
+            connections.clone(),
+        );
+        let requests_in_flight = Gauge::default();
+        registry.register(
+            "http_requests_in_flight",
+            "HTTP requests in flight (a long poll counts while it waits)",
+            requests_in_flight.clone(),
+        );
+        let connection_limit = Gauge::default();
+        registry.register(
+            "http_connection_limit",
+            "The most HTTP connections served at once (more wait in the listen backlog)",
+            connection_limit.clone(),
+        );
+        let connections_closed = Family::<CloseReason, Counter>::default();
+        registry.register(
+            "http_connections_closed_by_server",
+            "Connections closed by the server's limits, by reason",
+            connections_closed.clone(),
+        );
         let ingest_phase = PhaseSeconds::default();
         registry.register(
             "inventory_phase_seconds",
@@ -105,6 +144,10 @@ impl Default for Metrics {
         );
         Metrics {
             registry,
+            connections,
+            requests_in_flight,
+            connection_limit,
+            connections_closed,
             ingest_phase,
             requests,
             latency,

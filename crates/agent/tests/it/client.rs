@@ -68,6 +68,25 @@ async fn a_closed_port_is_a_retryable_transport_error() {
     assert!(e.is_retryable());
 }
 
+/// The agent's retry lines quote this error: it named the URL twice ("cannot reach URL:
+/// error sending request for url (URL): client error (Connect): tcp connect error: …").
+#[tokio::test]
+async fn a_transport_error_names_its_url_and_cause_once() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let c = Client::new(&ClientConfig::new(format!("http://{addr}")))
+        .unwrap()
+        .with_token("t");
+    let e = c
+        .heartbeat(&Heartbeat::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e.matches(&addr.to_string()).count(), 1, "{e}");
+    assert!(e.to_lowercase().contains("refused"), "{e}");
+}
+
 #[tokio::test]
 async fn undecodable_bodies_and_plain_text_errors_are_reported() {
     let app = Router::new()

@@ -2,6 +2,7 @@
 mod asset_labels;
 mod cargo_audit;
 mod cli;
+mod connections;
 mod distro_feeds;
 mod matcher_reference;
 mod policy_vex;

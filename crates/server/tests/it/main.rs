@@ -4,6 +4,7 @@
 mod support;
 
 mod api;
+mod connections;
 mod consistency;
 mod enrolment;
 mod incremental;
