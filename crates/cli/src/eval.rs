@@ -112,16 +112,19 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
         rows.push((score, cvss, epss, positive));
     }
     let positives = rows.iter().filter(|r| r.3).count();
-    println!(
+    crate::out::outln!(
         "population: {} vulnerability advisories with a CVE ({} already in KEV {before_version} left out); \
          positives: {positives} added to KEV between {before_version} and {after_version}",
         rows.len(),
         skipped_known
-    );
-    println!(
+    )?;
+    crate::out::outln!(
         "{:<7} {:>34} {:>34} {:>34}",
-        "effort", "patchpilot cov [95%] / eff", "cvss cov [95%] / eff", "epss cov [95%] / eff"
-    );
+        "effort",
+        "patchpilot cov [95%] / eff",
+        "cvss cov [95%] / eff",
+        "epss cov [95%] / eff"
+    )?;
     let eval = |pick: fn(&(f64, f64, f64, bool)) -> f64| {
         let items: Vec<(f64, bool)> = rows.iter().map(|r| (pick(r), r.3)).collect();
         patchpilot_risk::eval::coverage_efficiency(&items, &EFFORTS)
@@ -141,25 +144,25 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
     };
     let mut worse_than_cvss = Vec::new();
     for i in 0..EFFORTS.len() {
-        println!(
+        crate::out::outln!(
             "{:<7} {:>34} {:>34} {:>34}",
             format!("{:.0}%", EFFORTS[i] * 100.0),
             cell(&ours[i]),
             cell(&cvss[i]),
             cell(&epss[i])
-        );
+        )?;
         if ours[i].coverage + 1e-9 < cvss[i].coverage {
             worse_than_cvss.push(format!("{:.0}%", EFFORTS[i] * 100.0));
         }
     }
-    println!(
+    crate::out::outln!(
         "[95%]: Wilson interval of the coverage over {positives} positives; a difference inside it is not evidence"
-    );
+    )?;
     if !worse_than_cvss.is_empty() {
-        println!(
+        crate::out::outln!(
             "patchpilot covers fewer later-KEV findings than CVSS alone at effort {}",
             worse_than_cvss.join(", ")
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

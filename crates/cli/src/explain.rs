@@ -170,12 +170,12 @@ pub fn run(data_dir: &Path, args: ExplainArgs) -> crate::Result<ExitCode> {
             .collect(),
     };
     match args.format {
-        ExplainFormat::Json => println!(
+        ExplainFormat::Json => crate::out::outln!(
             "{}",
             serde_json::to_string_pretty(&explanation).expect("the explanation serializes")
         ),
-        ExplainFormat::Text => print!("{}", to_text(&explanation)),
-    }
+        ExplainFormat::Text => crate::out::print(&to_text(&explanation)),
+    }?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -181,10 +181,10 @@ fn import_distro(
     };
     let summary = patchpilot_advisory_db::import_advisories(data_dir, &source, &name, records)
         .with_context(|| format!("importing into {}", data_dir.display()))?;
-    println!(
+    crate::out::outln!(
         "imported {n} advisories converted from {what}; the database now holds {}",
         summary.total_in_db
-    );
+    )?;
     Ok(())
 }
 
@@ -253,7 +253,7 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
             nvd_pages.push(page);
         } else if let Some(Kind::Intel(intel)) = kind {
             let what = import_intel(data_dir, p, intel)?;
-            println!("imported {what} from {}", p.display());
+            crate::out::outln!("imported {what} from {}", p.display())?;
         } else if let Some(Kind::Distro(format)) = kind {
             distro_args.push(p.clone());
             distro_files.push((p.clone(), format));
@@ -269,7 +269,7 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
         let files = nvd_pages.len();
         let n = patchpilot_feeds::import_nvd(data_dir, nvd_pages)
             .with_context(|| format!("importing NVD data into {}", data_dir.display()))?;
-        println!(
+        crate::out::outln!(
             "imported {} NVD CVE records from {files} page(s): {} added, {} updated, {} removed, {} not newer or without CVSS; {} holds {} CVEs",
             n.read,
             n.merge.added,
@@ -278,7 +278,7 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
             n.merge.kept,
             patchpilot_feeds::nvd_file(data_dir).display(),
             n.total
-        );
+        )?;
     }
     if osv.is_empty() {
         return Ok(ExitCode::SUCCESS);
@@ -306,13 +306,13 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
     for r in &summary.rejected {
         eprintln!("patchpilot: rejected {}: {}", r.name, r.reason);
     }
-    println!(
+    crate::out::outln!(
         "imported {} record(s), rejected {}; the database now holds {} advisories ({})",
         summary.imported,
         summary.rejected.len(),
         summary.total_in_db,
         data_dir.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -428,17 +428,24 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
             }
         }
         match &s.result {
-            Ok(o) if o.changed && s.name == "nvd" => println!(
+            Ok(o) if o.changed && s.name == "nvd" => crate::out::outln!(
                 "{}: updated, {} CVEs with CVSS, {} bytes transferred",
-                s.name, o.records, o.transferred
+                s.name,
+                o.records,
+                o.transferred
             ),
-            Ok(o) if o.changed => println!(
+            Ok(o) if o.changed => crate::out::outln!(
                 "{}: updated, {} records, {} bytes transferred",
-                s.name, o.records, o.transferred
+                s.name,
+                o.records,
+                o.transferred
             ),
-            Ok(o) => println!("{}: up to date, {} records", s.name, o.records),
-            Err(e) => eprintln!("patchpilot: {}: {e}", s.name),
-        }
+            Ok(o) => crate::out::outln!("{}: up to date, {} records", s.name, o.records),
+            Err(e) => {
+                eprintln!("patchpilot: {}: {e}", s.name);
+                Ok(())
+            }
+        }?;
     }
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
@@ -465,31 +472,31 @@ fn parse_rate(s: &str) -> crate::Result<patchpilot_feeds::RateLimit> {
 pub fn status(data_dir: &Path) -> crate::Result<ExitCode> {
     let db = Database::open(data_dir)
         .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
-    println!("{} advisories in {}", db.len(), data_dir.display());
+    crate::out::outln!("{} advisories in {}", db.len(), data_dir.display())?;
     let now = crate::now_secs();
     for s in db.sources() {
-        println!(
+        crate::out::outln!(
             "  {:<24} {:>6} records  {:>4} rejected  imported {} ago  ({})",
             s.name,
             s.records,
             s.rejected,
             age(now.saturating_sub(s.imported_at)),
             s.path
-        );
+        )?;
     }
     let synced = patchpilot_feeds::status(data_dir)
         .with_context(|| format!("reading feed state in {}", data_dir.display()))?;
     if !synced.is_empty() {
-        println!("synced feeds:");
+        crate::out::outln!("synced feeds:")?;
     }
     for s in synced {
-        println!(
+        crate::out::outln!(
             "  {:<24} {:>6} records  synced {} ago  ({})",
             s.name,
             s.records,
             age(s.age_secs),
             s.url
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

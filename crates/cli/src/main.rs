@@ -5,7 +5,8 @@
 //! - 1: `scan --fail-on` threshold reached;
 //! - 2: usage error or bad input (unreadable file, unparsable version, corrupt feed).
 //!
-//! Errors print as one line, `patchpilot: <context>: <reason>` (anyhow's `{:#}`).
+//! Errors print as one line, `patchpilot: <context>: <reason>` (anyhow's `{:#}`). A stdout
+//! closed by its reader (`| head`) ends any command quietly with exit 0 (`out.rs`).
 
 use std::process::ExitCode;
 
@@ -18,6 +19,7 @@ mod env;
 mod eval;
 mod explain;
 mod feeds;
+mod out;
 mod prioritize;
 mod scan;
 mod server;
@@ -42,6 +44,8 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
+        // `patchpilot scan | head`: the reader has what it wanted (see `out.rs`).
+        Err(e) if out::is_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("patchpilot: {e:#}");
             ExitCode::from(2)

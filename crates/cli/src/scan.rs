@@ -89,10 +89,12 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
         OutputFormat::Sarif => report.to_sarif(),
         OutputFormat::Table => report.to_table(80),
     };
-    print!("{text}");
+    // Warnings go to stderr even when stdout was closed early (`| head`).
+    let printed = crate::out::print(&text);
     for w in &report.warnings {
         eprintln!("patchpilot: warning: {}: {}", w.source, w.message);
     }
+    printed?;
     Ok(match args.fail_on {
         Some(t) if report.findings.iter().any(|f| meets(f, t)) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@ mod cargo_audit;
 mod cli;
 mod distro_feeds;
 mod matcher_reference;
+mod pipes;
 mod policy_vex;
 mod server;
 mod support;
