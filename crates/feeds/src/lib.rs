@@ -451,6 +451,32 @@ impl SourceStatus {
     }
 }
 
+/// The command that syncs the whole feed for packages of `ecosystem` (at `release`, e.g.
+/// an Alpine branch), as a scan suggests it where the database has no advisories;
+/// `None` when no feed for it is known.
+pub fn sync_hint(ecosystem: &patchpilot_osv::Ecosystem, release: Option<&str>) -> Option<String> {
+    use patchpilot_osv::Ecosystem as E;
+    let flags = match ecosystem {
+        E::Debian => "--distro debian".to_string(),
+        E::Alpine => match release {
+            Some(r) => format!("--distro alpine --alpine-branch {r}"),
+            None => "--distro alpine".to_string(),
+        },
+        E::RedHat => "--distro redhat".to_string(),
+        E::Other(_) => return None,
+        // OSV ecosystems, named as the bucket names them.
+        other => {
+            let name = other.as_str();
+            if name.contains(' ') {
+                format!("--ecosystem '{name}'")
+            } else {
+                format!("--ecosystem {name}")
+            }
+        }
+    };
+    Some(format!("run `patchpilot feeds sync {flags}`"))
+}
+
 /// `<data_dir>/feeds/kev.json`.
 pub fn kev_file(data_dir: &Path) -> PathBuf {
     data_dir.join(FEEDS_DIR).join("kev.json")
