@@ -13,8 +13,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use patchpilot_advisory_db::Database;
 use patchpilot_intel::{Date, NvdStore, NvdTime};
+use patchpilot_osv::AdvisoryKind;
 use patchpilot_osv::{Advisory, Event};
-use patchpilot_report::Tool;
+use patchpilot_report::{Tool, Unrated};
 use serde::Serialize;
 
 use crate::args::{ExplainArgs, ExplainFormat};
@@ -55,6 +56,10 @@ pub struct ExplainedAdvisory {
     pub withdrawn: Option<String>,
     /// The advisory's own severity entries (source: the advisory).
     pub severity: Vec<SeverityFact>,
+    /// Why a vulnerability has no severity rating (as in the scan report); absent when it
+    /// has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unrated: Option<Unrated>,
     pub affected: Vec<AffectedFact>,
     /// CISA KEV listings of the advisory's CVEs.
     pub kev: Vec<KevFact>,
@@ -276,6 +281,14 @@ fn explain_one(
             used: used_cve == Some(r.id.as_str()),
         })
         .collect();
+    let unrated = (adv.kind == AdvisoryKind::Vulnerability && adv.severity_level().is_none()).then(
+        || match () {
+            _ if cves.is_empty() => Unrated::NoCve,
+            _ if nvd.is_none() => Unrated::NvdNotSynced,
+            _ if nvd_used => Unrated::RankedWithNvd,
+            _ => Unrated::NotInNvd,
+        },
+    );
 
     ExplainedAdvisory {
         id: adv.id.clone(),
@@ -293,6 +306,7 @@ fn explain_one(
                 source: adv.id.clone(),
             })
             .collect(),
+        unrated,
         affected,
         kev,
         epss,
@@ -326,6 +340,9 @@ fn to_text(e: &Explanation) -> String {
                 s.base_score.map_or("?".into(), |b| format!("{b:.1}")),
                 s.source
             );
+        }
+        if let Some(u) = a.unrated {
+            let _ = writeln!(out, "  severity: unrated ({})", u.text());
         }
         for aff in &a.affected {
             let release = aff

@@ -155,15 +155,24 @@ fn import_distro(
     args: &[PathBuf],
     files: &[(PathBuf, patchpilot_distro::Format)],
 ) -> crate::Result<()> {
-    let mut all = Vec::new();
+    // A Debian tracker or Alpine secdb file is the distro's whole feed for the releases it
+    // names; Red Hat's per-CVE documents are individual records.
+    let (mut all, mut whole) = (Vec::new(), Vec::new());
     for (p, format) in files {
         let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
-        all.extend(patchpilot_distro::convert(
-            *format,
-            &bytes,
-            &p.display().to_string(),
-        )?);
+        let converted = patchpilot_distro::convert(*format, &bytes, &p.display().to_string())?;
+        if matches!(
+            format,
+            patchpilot_distro::Format::DebianTracker | patchpilot_distro::Format::AlpineSecDb
+        ) {
+            whole.extend(converted);
+        } else {
+            all.extend(converted);
+        }
     }
+    let mut coverage = patchpilot_advisory_db::SourceCoverage::feed_of(&whole);
+    coverage.add(patchpilot_advisory_db::SourceCoverage::records_of(&all));
+    all.append(&mut whole);
     let records = patchpilot_distro::merge(all);
     let n = records.len();
     let (source, name, what) = match args {
@@ -179,8 +188,9 @@ fn import_distro(
             (dir.clone(), format!("{} ({what})", label(&dir)), what)
         }
     };
-    let summary = patchpilot_advisory_db::import_advisories(data_dir, &source, &name, records)
-        .with_context(|| format!("importing into {}", data_dir.display()))?;
+    let summary =
+        patchpilot_advisory_db::import_converted(data_dir, &source, &name, records, coverage)
+            .with_context(|| format!("importing into {}", data_dir.display()))?;
     crate::out::outln!(
         "imported {n} advisories converted from {what}; the database now holds {}",
         summary.total_in_db
