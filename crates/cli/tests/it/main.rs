@@ -2,9 +2,11 @@
 mod asset_labels;
 mod cargo_audit;
 mod cli;
+mod coverage;
 mod distro_feeds;
 mod matcher_reference;
 mod pipes;
 mod policy_vex;
 mod server;
 mod support;
+mod table;
