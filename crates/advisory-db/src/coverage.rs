@@ -238,6 +238,20 @@ mod tests {
     }
 
     #[test]
+    fn coverage_adds_up_without_duplicates() {
+        let mut c = SourceCoverage {
+            feed: vec!["Red Hat:8".into(), "Red Hat:9".into()],
+            records: vec![],
+        };
+        c.add(SourceCoverage {
+            feed: vec!["Red Hat:9".into(), "Red Hat:7".into()],
+            records: vec!["Ubuntu:20.04".into()],
+        });
+        assert_eq!(c.feed, ["Red Hat:7", "Red Hat:8", "Red Hat:9"]);
+        assert_eq!(c.records, ["Ubuntu:20.04"]);
+    }
+
+    #[test]
     fn an_archive_covers_the_ecosystem_its_folder_names() {
         // A GHSA record in npm's archive also names PyPI: the archive covers npm only.
         let a = [adv("A", &["npm", "PyPI"]), adv("B", &["npm"])];
