@@ -43,6 +43,7 @@ mod nvd;
 mod osv;
 mod redhat;
 mod state;
+mod status;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,7 @@ pub use nvd::{import_nvd, load_nvd, nvd_windows, NvdImport};
 pub use osv::{dir_name, is_safe_id, parse_modified_ids, url_segment, ModifiedRow};
 pub use redhat::{advisory_id_of, archive_date, doc_key, parse_vex_index, VexRow};
 pub use state::{load as load_state, SourceState, State, STATE_VERSION};
+pub use status::{intel_status, IntelStatus};
 
 /// The folder under the data directory that holds feed files and the state.
 pub const FEEDS_DIR: &str = "feeds";

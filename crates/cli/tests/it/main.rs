@@ -8,5 +8,6 @@ mod matcher_reference;
 mod pipes;
 mod policy_vex;
 mod server;
+mod status;
 mod support;
 mod table;
