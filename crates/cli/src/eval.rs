@@ -25,14 +25,12 @@ const EFFORTS: [f64; 4] = [0.05, 0.10, 0.20, 0.50];
 
 fn kev_cves(path: &Path) -> crate::Result<(String, HashSet<String>)> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let k = patchpilot_intel::parse_kev(&bytes)
-        .with_context(|| format!("{}: not a valid CISA KEV catalog", path.display()))?;
+    let k = patchpilot_intel::parse_kev(&bytes).with_context(|| path.display().to_string())?;
     Ok((k.version.clone(), k.entries.keys().cloned().collect()))
 }
 
 pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
-    let db = Database::open(data_dir)
-        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
+    let db = Database::open(data_dir)?;
     if db.is_empty() {
         bail!(
             "the advisory database in {} is empty: run `patchpilot feeds import` first",
@@ -44,10 +42,7 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
     let epss = match &args.epss {
         Some(p) => {
             let b = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
-            Some(
-                patchpilot_intel::parse_epss(&b)
-                    .with_context(|| format!("{}: not a valid EPSS file", p.display()))?,
-            )
+            Some(patchpilot_intel::parse_epss(&b).with_context(|| p.display().to_string())?)
         }
         None => crate::prioritize::load(data_dir, &mut Vec::new())?.epss,
     };

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use patchpilot_advisory_db::Database;
 use patchpilot_intel::{Date, NvdStore, NvdTime};
 use patchpilot_osv::AdvisoryKind;
@@ -137,8 +137,7 @@ pub struct NvdFact {
 }
 
 pub fn run(data_dir: &Path, args: ExplainArgs) -> crate::Result<ExitCode> {
-    let db = Database::open(data_dir)
-        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
+    let db = Database::open(data_dir)?;
     let advisories = db.find_all(&args.id);
     if advisories.is_empty() {
         bail!(

@@ -189,8 +189,7 @@ fn import_distro(
         }
     };
     let summary =
-        patchpilot_advisory_db::import_converted(data_dir, &source, &name, records, coverage)
-            .with_context(|| format!("importing into {}", data_dir.display()))?;
+        patchpilot_advisory_db::import_converted(data_dir, &source, &name, records, coverage)?;
     crate::out::outln!(
         "imported {n} advisories converted from {what}; the database now holds {}",
         summary.total_in_db
@@ -203,8 +202,8 @@ fn import_intel(data_dir: &Path, path: &Path, kind: Intel) -> crate::Result<Stri
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let (dest, what) = match kind {
         Intel::Kev => {
-            let k = patchpilot_intel::parse_kev(&bytes)
-                .with_context(|| format!("{}: not a valid CISA KEV catalog", path.display()))?;
+            let k =
+                patchpilot_intel::parse_kev(&bytes).with_context(|| path.display().to_string())?;
             (
                 patchpilot_feeds::kev_file(data_dir),
                 format!(
@@ -215,8 +214,8 @@ fn import_intel(data_dir: &Path, path: &Path, kind: Intel) -> crate::Result<Stri
             )
         }
         Intel::Epss => {
-            let e = patchpilot_intel::parse_epss(&bytes)
-                .with_context(|| format!("{}: not a valid FIRST EPSS file", path.display()))?;
+            let e =
+                patchpilot_intel::parse_epss(&bytes).with_context(|| path.display().to_string())?;
             (
                 patchpilot_feeds::epss_file(data_dir),
                 format!("FIRST EPSS scores ({} CVEs)", e.scores.len()),
@@ -277,8 +276,7 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
     if !nvd_pages.is_empty() {
         // All pages are parsed before the store is touched: one bad file changes nothing.
         let files = nvd_pages.len();
-        let n = patchpilot_feeds::import_nvd(data_dir, nvd_pages)
-            .with_context(|| format!("importing NVD data into {}", data_dir.display()))?;
+        let n = patchpilot_feeds::import_nvd(data_dir, nvd_pages)?;
         crate::out::outln!(
             "imported {} NVD CVE records from {files} page(s): {} added, {} updated, {} removed, {} not newer or without CVSS; {} holds {} CVEs",
             n.read,
@@ -310,8 +308,7 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
         Progress::Record => bar.inc(1),
         Progress::Done { .. } => {}
     };
-    let summary = db_import(data_dir, &args.paths, &mut on_progress)
-        .with_context(|| format!("importing into {}", data_dir.display()))?;
+    let summary = db_import(data_dir, &args.paths, &mut on_progress)?;
     bar.finish_and_clear();
     for r in &summary.rejected {
         eprintln!("patchpilot: rejected {}: {}", r.name, r.reason);
@@ -428,8 +425,7 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
             bar.set_position(done);
         }
         patchpilot_feeds::Progress::Import(_) => {}
-    })
-    .with_context(|| format!("syncing feeds into {}", data_dir.display()))?;
+    })?;
     bar.finish_and_clear();
     for s in &report.sources {
         if let Ok(o) = &s.result {

@@ -62,8 +62,8 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
         .flat_map(|i| i.packages.iter().map(|p| p.ecosystem.as_str()))
         .collect();
     let ecosystems: Vec<&str> = ecosystems.into_iter().collect();
-    let db = Database::open_for(data_dir, &ecosystems)
-        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
+    // Errors name the file and the reason once (`…/advisories.db: corrupt …`).
+    let db = Database::open_for(data_dir, &ecosystems)?;
     if db.written_at().is_none() {
         bail!(
             "no advisory database in {}: run `patchpilot feeds import` first",
@@ -222,8 +222,7 @@ fn stale_feeds(
             });
         }
     };
-    let synced = patchpilot_feeds::status(data_dir)
-        .with_context(|| format!("reading feed state in {}", data_dir.display()))?;
+    let synced = patchpilot_feeds::status(data_dir)?;
     for s in db.sources() {
         // A synced source is judged by its last sync (304s keep it fresh): OSV by
         // ecosystem, a distro tracker by its name (`debian`, `alpine` ← `alpine/v3.20/main`).
@@ -655,8 +654,7 @@ struct Collected {
 /// goes on, so one odd file in a monorepo does not hide the rest.
 fn collect(args: &ScanArgs, forced: Option<Format>) -> crate::Result<Collected> {
     if args.paths.is_empty() {
-        let invs = patchpilot_inventory::host::read_host(&args.root)
-            .with_context(|| format!("inventorying the host at {}", args.root.display()))?;
+        let invs = patchpilot_inventory::host::read_host(&args.root)?;
         if invs.is_empty() {
             bail!(
                 "{}: no package database found (looked for dpkg, apk and rpm databases)",

@@ -4,6 +4,7 @@ mod cargo_audit;
 mod cli;
 mod coverage;
 mod distro_feeds;
+mod errors;
 mod matcher_reference;
 mod pipes;
 mod policy_vex;
