@@ -16,6 +16,10 @@
 //!   it over the old file. An unreadable input is an error before anything is written, so
 //!   the previous file stays byte-for-byte identical. Readers never need the lock: the
 //!   rename is atomic, they see the old or the new file.
+//! - **Every source says what it covers** ([`SourceInfo::coverage`], see `coverage.rs`): a
+//!   whole feed of some ecosystems or releases, or individual records. A scan asks
+//!   [`Database::coverage`] for each ecosystem and release it met, so "no findings" on a
+//!   Debian host with only language feeds imported reads "not checked", not "clean".
 //! - **Malformed records are not fatal.** They are returned in
 //!   [`ImportSummary::rejected`] by name (`PyPI/all.zip:PYSEC-2021-1.json`) and the rest
 //!   imports.

@@ -2,7 +2,8 @@
 //!
 //! Exit codes (documented in README.md):
 //! - 0: success, no finding at or above `--fail-on`;
-//! - 1: `scan --fail-on` threshold reached;
+//! - 1: `scan --fail-on` threshold reached, or `--fail-on-uncovered` and an ecosystem of
+//!   the inputs was not checked (no advisory for it);
 //! - 2: usage error or bad input (unreadable file, unparsable version, corrupt feed).
 //!
 //! Errors print as one line, `patchpilot: <context>: <reason>` (anyhow's `{:#}`). A stdout
