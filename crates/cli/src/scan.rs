@@ -135,10 +135,14 @@ fn coverage(db: &Database, inventories: &[Inventory]) -> Vec<patchpilot_report::
     seen.into_iter()
         .map(|((name, release), (eco, packages))| {
             let c = db.coverage(eco, release.as_deref());
+            let hint = if eco.is_distro() && release.is_none() {
+                // Release-specific advisories cannot apply to it, whatever is imported.
+                Some("its release is unknown: pass --distro ID:VERSION (e.g. debian:12)".into())
+            } else {
+                patchpilot_feeds::sync_hint(eco, release.as_deref())
+            };
             patchpilot_report::Coverage {
-                hint: (c.state != CoverageState::Covered)
-                    .then(|| patchpilot_feeds::sync_hint(eco, release.as_deref()))
-                    .flatten(),
+                hint: hint.filter(|_| c.state != CoverageState::Covered),
                 ecosystem: name,
                 release,
                 packages,

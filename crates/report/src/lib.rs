@@ -13,7 +13,11 @@ use patchpilot_types::Package;
 use serde::Serialize;
 
 /// Version of the JSON report schema. Bump on any incompatible change.
-pub const SCHEMA_VERSION: &str = "1";
+///
+/// 2: with `--prioritize`, findings of informational advisories (unmaintained, unsound,
+/// notices) carry no `risk` (they are not ranked; `due` only when the policy sets
+/// `[sla] informational`); new: `coverage`, and `unrated` on unrated vulnerabilities.
+pub const SCHEMA_VERSION: &str = "2";
 
 /// The whole scan result.
 #[derive(Debug, Clone, Serialize)]
@@ -93,6 +97,9 @@ impl Coverage {
             .unwrap_or_default();
         match self.state {
             CoverageState::Covered => None,
+            CoverageState::NotChecked if self.release.is_none() && self.is_distro() => {
+                Some(format!("no advisories apply{hint}"))
+            }
             CoverageState::NotChecked => Some(format!("no advisories imported{hint}")),
             CoverageState::Partial => Some(format!(
                 "only {} individual advisor{} imported, not a whole feed{hint}",
@@ -104,6 +111,13 @@ impl Coverage {
                 self.advisories
             )),
         }
+    }
+
+    /// An OS distribution, whose advisories are specific to a release.
+    fn is_distro(&self) -> bool {
+        self.ecosystem
+            .parse::<patchpilot_types::Ecosystem>()
+            .is_ok_and(|e| e.is_distro())
     }
 
     /// The warning a scan prints for it; `None` when covered.
@@ -580,7 +594,7 @@ impl Report {
                 None => unrated.push((r, 1)),
             }
         }
-        unrated.sort_by(|a, b| b.1.cmp(&a.1));
+        unrated.sort_by_key(|u| std::cmp::Reverse(u.1));
         for (reason, n) in unrated {
             summary.push_str(&format!(" Unrated ({n}): {}.", reason.text()));
         }
