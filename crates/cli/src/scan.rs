@@ -139,7 +139,10 @@ fn coverage(db: &Database, inventories: &[Inventory]) -> Vec<patchpilot_report::
                 // Release-specific advisories cannot apply to it, whatever is imported.
                 Some("its release is unknown: pass --distro ID:VERSION (e.g. debian:12)".into())
             } else {
-                patchpilot_feeds::sync_hint(eco, release.as_deref())
+                Some(
+                    patchpilot_feeds::sync_hint(eco, release.as_deref())
+                        .unwrap_or_else(|| "no advisory feed for it is known".into()),
+                )
             };
             patchpilot_report::Coverage {
                 hint: hint.filter(|_| c.state != CoverageState::Covered),
