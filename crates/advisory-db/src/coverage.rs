@@ -91,6 +91,70 @@ impl SourceCoverage {
     }
 }
 
+impl crate::SourceInfo {
+    /// What the source covers, in words, for `feeds status`: `whole feed: Debian 8, 9,
+    /// 12`, `individual records, not a whole feed: Ubuntu 20.04`.
+    pub fn describe_coverage(&self) -> String {
+        match &self.coverage {
+            None => "unknown (imported by an older version: import or sync it again)".into(),
+            Some(c) if !c.feed.is_empty() && c.records.is_empty() => {
+                format!("whole feed: {}", names(&c.feed))
+            }
+            Some(c) if c.feed.is_empty() => format!(
+                "individual records, not a whole feed: {}",
+                if c.records.is_empty() {
+                    "none".to_string()
+                } else {
+                    names(&c.records)
+                }
+            ),
+            Some(c) => format!(
+                "whole feed: {}; individual records: {}",
+                names(&c.feed),
+                names(&c.records)
+            ),
+        }
+    }
+}
+
+/// Keys as people say them, the releases of one ecosystem together in numeric order:
+/// `Debian 8, 9, 12; crates.io`.
+fn names(keys: &[String]) -> String {
+    let mut by_eco: Vec<(String, Vec<String>)> = Vec::new();
+    for k in keys {
+        let (eco, release) = Ecosystem::parse_osv(k);
+        let name = patchpilot_types::display_name(eco.as_str(), release.as_deref());
+        let release = name
+            .strip_prefix(eco.as_str())
+            .unwrap_or_default()
+            .trim_start()
+            .to_string();
+        let eco = eco.as_str().to_string();
+        match by_eco.iter_mut().find(|(e, _)| *e == eco) {
+            Some((_, rs)) => rs.push(release),
+            None => by_eco.push((eco, vec![release])),
+        }
+    }
+    let numeric = |r: &str| -> Vec<u64> {
+        r.split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse().ok())
+            .collect()
+    };
+    by_eco
+        .into_iter()
+        .map(|(eco, mut releases)| {
+            releases.sort_by(|a, b| numeric(a).cmp(&numeric(b)).then(a.cmp(b)));
+            releases.retain(|r| !r.is_empty());
+            if releases.is_empty() {
+                eco
+            } else {
+                format!("{eco} {}", releases.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// The key of an ecosystem and release: `crates.io`, `Debian:12`, `Ubuntu:20.04`.
 pub fn key(ecosystem: &Ecosystem, release: Option<&str>) -> String {
     match release {
@@ -235,6 +299,20 @@ mod tests {
         assert!(key_covers("Debian", &debian, Some("12")));
         assert!(key_covers("Debian", &debian, None));
         assert!(!key_covers("Debian", &ubuntu, Some("12")));
+    }
+
+    #[test]
+    fn names_group_releases_in_numeric_order() {
+        let keys: Vec<String> = [
+            "Debian:10",
+            "Debian:9",
+            "Alpine:v3.18",
+            "crates.io",
+            "Debian:12",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(names(&keys), "Debian 9, 10, 12; Alpine 3.18; crates.io");
     }
 
     #[test]

@@ -494,7 +494,7 @@ pub fn status(data_dir: &Path) -> crate::Result<ExitCode> {
             age(now.saturating_sub(s.imported_at)),
             s.path
         )?;
-        outln!("  {:<24} covers: {}", "", covers(s))?;
+        outln!("  {:<24} covers: {}", "", s.describe_coverage())?;
     }
     outln!("threat intelligence:")?;
     let intel = patchpilot_feeds::intel_status(data_dir, now)?;
@@ -517,7 +517,7 @@ pub fn status(data_dir: &Path) -> crate::Result<ExitCode> {
             s.url
         )?;
     }
-    let missing = missing(&db, &intel);
+    let missing = patchpilot_feeds::missing(&db, &intel);
     if !missing.is_empty() {
         outln!("missing:")?;
         for m in missing {
@@ -525,96 +525,6 @@ pub fn status(data_dir: &Path) -> crate::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// What a source covers, in words: `whole feed: Debian 11, Debian 12`, `2 records: Ubuntu
-/// 20.04`.
-fn covers(s: &patchpilot_advisory_db::SourceInfo) -> String {
-    // `Debian 8, 9, 12`: releases of one ecosystem together, in numeric order.
-    let names = |keys: &[String]| -> String {
-        let mut by_eco: Vec<(String, Vec<String>)> = Vec::new();
-        for k in keys {
-            let (eco, release) = patchpilot_types::Ecosystem::parse_osv(k);
-            let name = patchpilot_report::ecosystem_name(eco.as_str(), release.as_deref());
-            let release = name
-                .strip_prefix(eco.as_str())
-                .unwrap_or_default()
-                .trim_start()
-                .to_string();
-            let eco = eco.as_str().to_string();
-            match by_eco.iter_mut().find(|(e, _)| *e == eco) {
-                Some((_, rs)) => rs.push(release),
-                None => by_eco.push((eco, vec![release])),
-            }
-        }
-        let numeric = |r: &str| -> Vec<u64> {
-            r.split(|c: char| !c.is_ascii_digit())
-                .filter_map(|n| n.parse().ok())
-                .collect()
-        };
-        by_eco
-            .into_iter()
-            .map(|(eco, mut releases)| {
-                releases.sort_by(|a, b| numeric(a).cmp(&numeric(b)).then(a.cmp(b)));
-                releases.retain(|r| !r.is_empty());
-                if releases.is_empty() {
-                    eco
-                } else {
-                    format!("{eco} {}", releases.join(", "))
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    match &s.coverage {
-        None => "unknown (imported by an older version: import or sync it again)".into(),
-        Some(c) if !c.feed.is_empty() && c.records.is_empty() => {
-            format!("whole feed: {}", names(&c.feed))
-        }
-        Some(c) if c.feed.is_empty() => format!(
-            "individual records, not a whole feed: {}",
-            if c.records.is_empty() {
-                "none".to_string()
-            } else {
-                names(&c.records)
-            }
-        ),
-        Some(c) => format!(
-            "whole feed: {}; individual records: {}",
-            names(&c.feed),
-            names(&c.records)
-        ),
-    }
-}
-
-/// The default OSV ecosystems, the distro trackers and the threat intelligence the data
-/// directory has nothing of, each with the command that gets it.
-fn missing(db: &Database, intel: &[patchpilot_feeds::IntelStatus]) -> Vec<String> {
-    use patchpilot_types::Ecosystem;
-    let mut out = Vec::new();
-    // A source from an older version says nothing of what it holds: no guessing.
-    if db.sources().iter().all(|s| s.coverage.is_some()) {
-        let present: std::collections::BTreeSet<Ecosystem> = db
-            .sources()
-            .iter()
-            .filter_map(|s| s.coverage.as_ref())
-            .flat_map(|c| c.feed.iter().chain(&c.records))
-            .map(|k| Ecosystem::parse_osv(k).0)
-            .collect();
-        let osv = patchpilot_feeds::Config::default().ecosystems;
-        let wanted = osv
-            .iter()
-            .map(|e| e.parse::<Ecosystem>().expect("infallible"))
-            .chain([Ecosystem::Debian, Ecosystem::Alpine, Ecosystem::RedHat]);
-        for eco in wanted.filter(|e| !present.contains(e)) {
-            let how = patchpilot_feeds::sync_hint(&eco, None).unwrap_or_default();
-            out.push(format!("{:<11} no advisories: {how}", eco.as_str()));
-        }
-    }
-    for i in intel.iter().filter(|i| i.detail.is_none()) {
-        out.push(format!("{:<11} {}", i.name, i.how));
-    }
-    out
 }
 
 fn age(secs: u64) -> String {

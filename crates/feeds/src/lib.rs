@@ -54,7 +54,7 @@ pub use nvd::{import_nvd, load_nvd, nvd_windows, NvdImport};
 pub use osv::{dir_name, is_safe_id, parse_modified_ids, url_segment, ModifiedRow};
 pub use redhat::{advisory_id_of, archive_date, doc_key, parse_vex_index, VexRow};
 pub use state::{load as load_state, SourceState, State, STATE_VERSION};
-pub use status::{intel_status, IntelStatus};
+pub use status::{intel_status, missing, IntelStatus};
 
 /// The folder under the data directory that holds feed files and the state.
 pub const FEEDS_DIR: &str = "feeds";

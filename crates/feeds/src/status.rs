@@ -6,6 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+use patchpilot_advisory_db::Database;
+use patchpilot_osv::Ecosystem;
+
 use crate::{epss_file, kev_file, nvd_file, FeedError};
 
 /// One threat intelligence source in the data directory.
@@ -84,4 +87,36 @@ pub fn intel_status(data_dir: &Path, now: u64) -> Result<Vec<IntelStatus>, FeedE
             how: "CVSS where advisories have none: `PATCHPILOT_NVD_API_KEY=… patchpilot feeds sync`, or `feeds import` saved NVD CVE API pages",
         },
     ])
+}
+
+/// What the data directory has nothing of, one line each with the command that gets it:
+/// the default OSV ecosystems ([`crate::Config`]) and the distro trackers no source covers,
+/// even in part, then the threat intelligence `intel` found missing. Without guessing:
+/// when a source does not record what it covers (an older version imported it), only
+/// intelligence is listed.
+pub fn missing(db: &Database, intel: &[IntelStatus]) -> Vec<String> {
+    let mut out = Vec::new();
+    if db.sources().iter().all(|s| s.coverage.is_some()) {
+        let present: std::collections::BTreeSet<Ecosystem> = db
+            .sources()
+            .iter()
+            .filter_map(|s| s.coverage.as_ref())
+            .flat_map(|c| c.feed.iter().chain(&c.records))
+            .map(|k| Ecosystem::parse_osv(k).0)
+            .collect();
+        let wanted = crate::Config::default()
+            .ecosystems
+            .iter()
+            .map(|e| e.parse::<Ecosystem>().expect("infallible"))
+            .chain([Ecosystem::Debian, Ecosystem::Alpine, Ecosystem::RedHat])
+            .collect::<Vec<_>>();
+        for eco in wanted.iter().filter(|e| !present.contains(e)) {
+            let how = crate::sync_hint(eco, None).unwrap_or_default();
+            out.push(format!("{:<11} no advisories: {how}", eco.as_str()));
+        }
+    }
+    for i in intel.iter().filter(|i| i.detail.is_none()) {
+        out.push(format!("{:<11} {}", i.name, i.how));
+    }
+    out
 }

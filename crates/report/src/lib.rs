@@ -85,7 +85,7 @@ pub struct Coverage {
 impl Coverage {
     /// `Debian 12`, `Alpine 3.18`, `Ubuntu 20.04`, `crates.io`.
     pub fn name(&self) -> String {
-        ecosystem_name(&self.ecosystem, self.release.as_deref())
+        patchpilot_types::display_name(&self.ecosystem, self.release.as_deref())
     }
 
     /// Why it is not covered, and what to do, in a few words; `None` when covered.
@@ -134,20 +134,6 @@ impl Coverage {
             self.packages,
             if self.packages == 1 { "" } else { "s" }
         ))
-    }
-}
-
-/// An ecosystem and release as people say it: `Debian 12`, `Alpine 3.18` (for
-/// `Alpine:v3.18`), `Ubuntu 20.04`, `crates.io`.
-pub fn ecosystem_name(ecosystem: &str, release: Option<&str>) -> String {
-    match release {
-        Some(r) => format!(
-            "{ecosystem} {}",
-            r.strip_prefix('v')
-                .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))
-                .unwrap_or(r)
-        ),
-        None => ecosystem.to_string(),
     }
 }
 

@@ -351,6 +351,20 @@ impl Package {
     }
 }
 
+/// An ecosystem and release as people say them: `Debian 12`, `Alpine 3.18` (for
+/// `Alpine:v3.18`), `Ubuntu 20.04`, `crates.io`.
+pub fn display_name(ecosystem: &str, release: Option<&str>) -> String {
+    match release {
+        Some(r) => format!(
+            "{ecosystem} {}",
+            r.strip_prefix('v')
+                .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+                .unwrap_or(r)
+        ),
+        None => ecosystem.to_string(),
+    }
+}
+
 /// How far the advisory database covers an ecosystem (or one release of a distro) that a
 /// scan met: the difference between "no findings" and "nothing was checked".
 #[derive(
