@@ -21,7 +21,9 @@
 //!
 //! bincode is not self-describing, so any change to `Payload` or to the OSV types it
 //! contains must bump [`FORMAT_VERSION`]; an old file then gets a clear "import again"
-//! error instead of garbage. The checksums catch torn or bit-flipped files (each section
+//! error instead of garbage, unless the change is only in the table and the old table is
+//! still read: version 3 (before sources recorded their coverage) is, its sources
+//! with coverage unknown; the next import writes version 4. The checksums catch torn or bit-flipped files (each section
 //! when it is read); the decode has a byte limit so a corrupt length can never ask for a
 //! huge allocation.
 
@@ -33,7 +35,11 @@ use crate::SourceInfo;
 
 pub(crate) const MAGIC: &[u8; 8] = b"PPADVDB\n";
 /// Bump on any change to the stored types (including `patchpilot_osv::Advisory`).
-pub const FORMAT_VERSION: u32 = 3;
+/// 4: `SourceInfo::coverage`.
+pub const FORMAT_VERSION: u32 = 4;
+/// The previous version, whose table is still read (same sections, sources without
+/// coverage).
+const FORMAT_VERSION_3: u32 = 3;
 const HEADER_LEN: usize = 24;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -51,6 +57,71 @@ pub(crate) struct Table {
     pub written_at: u64,
     pub sources: Vec<SourceInfo>,
     pub sections: Vec<Section>,
+}
+
+/// The table of format version 3: sources without coverage.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct TableV3 {
+    written_at: u64,
+    sources: Vec<SourceInfoV3>,
+    sections: Vec<Section>,
+}
+
+/// [`SourceInfo`] of format version 3.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct SourceInfoV3 {
+    name: String,
+    path: String,
+    kind: crate::SourceKind,
+    imported_at: u64,
+    records: usize,
+    rejected: usize,
+}
+
+impl From<TableV3> for Table {
+    fn from(t: TableV3) -> Table {
+        Table {
+            written_at: t.written_at,
+            sources: t
+                .sources
+                .into_iter()
+                .map(|s| SourceInfo {
+                    name: s.name,
+                    path: s.path,
+                    kind: s.kind,
+                    imported_at: s.imported_at,
+                    records: s.records,
+                    rejected: s.rejected,
+                    coverage: None,
+                })
+                .collect(),
+            sections: t.sections,
+        }
+    }
+}
+
+#[cfg(test)]
+impl From<Table> for TableV3 {
+    fn from(t: Table) -> TableV3 {
+        TableV3 {
+            written_at: t.written_at,
+            sources: t
+                .sources
+                .into_iter()
+                .map(|s| SourceInfoV3 {
+                    name: s.name,
+                    path: s.path,
+                    kind: s.kind,
+                    imported_at: s.imported_at,
+                    records: s.records,
+                    rejected: s.rejected,
+                })
+                .collect(),
+            sections: t.sections,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -93,6 +164,11 @@ fn options() -> impl Options {
 }
 
 pub(crate) fn encode(payload: &Payload) -> Result<Vec<u8>, String> {
+    encode_as(payload, FORMAT_VERSION)
+}
+
+/// [`encode`] in format `version` (tests write version 3 files, to read them back).
+fn encode_as(payload: &Payload, version: u32) -> Result<Vec<u8>, String> {
     let err = |e: bincode::Error| format!("cannot encode the database: {e}");
     let mut by_key: std::collections::BTreeMap<&str, Vec<Advisory>> = Default::default();
     let mut details: Vec<(&str, &str)> = Vec::new();
@@ -131,13 +207,17 @@ pub(crate) fn encode(payload: &Payload) -> Result<Vec<u8>, String> {
             });
             at += b.len() as u64;
         }
-        let table = options()
-            .serialize(&Table {
-                written_at: payload.written_at,
-                sources: payload.sources.clone(),
-                sections,
-            })
-            .map_err(err)?;
+        let table = Table {
+            written_at: payload.written_at,
+            sources: payload.sources.clone(),
+            sections,
+        };
+        let table = match version {
+            #[cfg(test)]
+            FORMAT_VERSION_3 => options().serialize(&TableV3::from(table)),
+            _ => options().serialize(&table),
+        }
+        .map_err(err)?;
         if table.len() as u64 == table_len {
             break table;
         }
@@ -153,7 +233,7 @@ pub(crate) fn encode(payload: &Payload) -> Result<Vec<u8>, String> {
     }
     let mut out = Vec::with_capacity(HEADER_LEN + body.len());
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&table_crc.to_le_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&body);
@@ -188,7 +268,7 @@ pub(crate) fn decode_only<R: std::io::Read + std::io::Seek>(
     let u32_at = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4 bytes"));
     let u64_at = |at: usize| u64::from_le_bytes(header[at..at + 8].try_into().expect("8 bytes"));
     let version = u32_at(8);
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != FORMAT_VERSION_3 {
         return Err(DecodeError::Version(version));
     }
     let body_len = u64_at(16);
@@ -208,10 +288,18 @@ pub(crate) fn decode_only<R: std::io::Read + std::io::Seek>(
         return Err(corrupt("checksum mismatch"));
     }
     let decode_err = |e: bincode::Error| DecodeError::Corrupt(format!("cannot decode: {e}"));
-    let table: Table = options()
-        .with_limit(table_len)
-        .deserialize(&table_bytes)
-        .map_err(decode_err)?;
+    let table: Table = if version == FORMAT_VERSION_3 {
+        options()
+            .with_limit(table_len)
+            .deserialize::<TableV3>(&table_bytes)
+            .map_err(decode_err)?
+            .into()
+    } else {
+        options()
+            .with_limit(table_len)
+            .deserialize(&table_bytes)
+            .map_err(decode_err)?
+    };
     let mut read_section = |sec: &Section| -> Result<Vec<u8>, DecodeError> {
         let end = sec.start.checked_add(sec.len).filter(|&e| e <= body_len);
         if end.is_none() || sec.start < 8 + table_len {
@@ -353,6 +441,31 @@ mod tests {
         assert_eq!(ids(Some(&["Debian"])), ["C"]);
         assert_eq!(ids(Some(&["Go"])), Vec::<String>::new());
         assert_eq!(ids(None), ["A", "B", "C", "D"]);
+    }
+
+    #[test]
+    fn a_version_3_file_still_opens_with_coverage_unknown() {
+        let mut p = decode(&sample()).unwrap();
+        p.sources = vec![SourceInfo {
+            name: "PyPI/all.zip".into(),
+            path: "/feeds/PyPI/all.zip".into(),
+            kind: crate::SourceKind::Zip,
+            imported_at: 5,
+            records: 1,
+            rejected: 0,
+            coverage: Some(crate::SourceCoverage::default()),
+        }];
+        let v3 = encode_as(&p, FORMAT_VERSION_3).unwrap();
+        assert_eq!(v3[8..12], 3u32.to_le_bytes());
+        let back = decode(&v3).unwrap();
+        assert_eq!(back.advisories, p.advisories);
+        assert_eq!(back.sources.len(), 1);
+        assert_eq!(back.sources[0].name, "PyPI/all.zip");
+        assert_eq!(back.sources[0].coverage, None, "unknown, not made up");
+        // Written again, it is version 4 and keeps what it knows.
+        let v4 = encode(&back).unwrap();
+        assert_eq!(v4[8..12], FORMAT_VERSION.to_le_bytes());
+        assert_eq!(decode(&v4).unwrap().sources, back.sources);
     }
 
     #[test]

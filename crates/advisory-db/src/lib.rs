@@ -16,6 +16,10 @@
 //!   it over the old file. An unreadable input is an error before anything is written, so
 //!   the previous file stays byte-for-byte identical. Readers never need the lock: the
 //!   rename is atomic, they see the old or the new file.
+//! - **Every source says what it covers** ([`SourceInfo::coverage`], see `coverage.rs`): a
+//!   whole feed of some ecosystems or releases, or individual records. A scan asks
+//!   [`Database::coverage`] for each ecosystem and release it met, so "no findings" on a
+//!   Debian host with only language feeds imported reads "not checked", not "clean".
 //! - **Malformed records are not fatal.** They are returned in
 //!   [`ImportSummary::rejected`] by name (`PyPI/all.zip:PYSEC-2021-1.json`) and the rest
 //!   imports.
@@ -30,6 +34,7 @@
 //!
 //! Not here: matching (the matcher crate) and downloading feeds (the CLI).
 
+mod coverage;
 mod format;
 mod source;
 
@@ -40,8 +45,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use coverage::{key as coverage_key, keys as coverage_keys, Coverage, SourceCoverage};
 pub use format::FORMAT_VERSION;
 pub use patchpilot_osv::Advisory;
+pub use patchpilot_types::CoverageState;
 use serde::{Deserialize, Serialize};
 
 /// The database file name inside the data directory.
@@ -103,6 +110,9 @@ pub struct SourceInfo {
     pub records: usize,
     /// Records rejected as malformed.
     pub rejected: usize,
+    /// What it covers (a whole feed, or individual records: see `coverage.rs`); `None` for
+    /// a source imported by a build before format 4, which did not record it.
+    pub coverage: Option<SourceCoverage>,
 }
 
 /// A record that was not imported.
@@ -391,16 +401,31 @@ pub fn import(
     merge_and_write(data_dir, batches)
 }
 
-/// Import advisories already converted from another format (a distro tracker file at
-/// `path`), with the same transaction and merge rules as [`import`].
+/// Import advisories already converted from another format (distro tracker files at
+/// `path`), with the same transaction and merge rules as [`import`], as individual
+/// records ([`SourceCoverage::records_of`]); [`import_converted`] says what they cover.
 pub fn import_advisories(
     data_dir: &Path,
     path: &Path,
     name: &str,
     records: Vec<Advisory>,
 ) -> Result<ImportSummary, DbError> {
+    let coverage = SourceCoverage::records_of(&records);
+    import_converted(data_dir, path, name, records, coverage)
+}
+
+/// [`import_advisories`], recording what the source covers: a whole tracker
+/// ([`SourceCoverage::feed_of`]) or individual per-CVE documents.
+pub fn import_converted(
+    data_dir: &Path,
+    path: &Path,
+    name: &str,
+    records: Vec<Advisory>,
+    coverage: SourceCoverage,
+) -> Result<ImportSummary, DbError> {
     let mut batch = source::Batch::new(path, name.to_string(), SourceKind::Converted);
     batch.info.records = records.len();
+    batch.info.coverage = Some(coverage);
     batch.records = records;
     merge_and_write(data_dir, vec![batch])
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use patchpilot_osv::{Advisory, Format};
 
-use crate::{DbError, Progress, Rejected, SourceInfo, SourceKind};
+use crate::{DbError, Progress, Rejected, SourceCoverage, SourceInfo, SourceKind};
 
 /// One record larger than this is rejected rather than read (a zip entry can claim any
 /// size; real OSV records are a few kilobytes).
@@ -34,6 +34,7 @@ impl Batch {
                 imported_at: 0,
                 records: 0,
                 rejected: 0,
+                coverage: None,
             },
             records: Vec::new(),
             rejected: Vec::new(),
@@ -50,9 +51,21 @@ impl Batch {
         }
     }
 
-    fn finish(mut self) -> Batch {
+    /// Count, and record what the batch covers: an archive is a whole feed, a folder or
+    /// file of records is only those records (see `coverage.rs`).
+    fn finish(mut self, path: &Path) -> Batch {
         self.info.records = self.records.len();
         self.info.rejected = self.rejected.len();
+        self.info.coverage = Some(match self.info.kind {
+            SourceKind::Zip => {
+                let folder = path
+                    .parent()
+                    .and_then(Path::file_name)
+                    .map(|f| f.to_string_lossy().into_owned());
+                SourceCoverage::archive(folder.as_deref(), &self.records)
+            }
+            _ => SourceCoverage::records_of(&self.records),
+        });
         self
     }
 }
@@ -97,7 +110,7 @@ pub(crate) fn read(path: &Path, progress: &mut dyn FnMut(Progress)) -> Result<Ba
         batch.add(path.display().to_string(), &bytes, format);
         progress(Progress::Record);
         progress(Progress::Done { source: label });
-        return Ok(batch.finish());
+        return Ok(batch.finish(path));
     }
     // No telling extension: accept a zip by its signature, refuse anything else.
     let mut head = [0u8; 4];
@@ -176,7 +189,7 @@ fn read_zip(path: &Path, progress: &mut dyn FnMut(Progress)) -> Result<Batch, Db
         batch.add(record_name, &buf, format);
     }
     progress(Progress::Done { source: label });
-    Ok(batch.finish())
+    Ok(batch.finish(path))
 }
 
 /// Record files under `dir`, sorted, recursively. Hidden entries (`.git`) are skipped and
@@ -231,5 +244,5 @@ fn read_dir(dir: &Path, progress: &mut dyn FnMut(Progress)) -> Result<Batch, DbE
         progress(Progress::Record);
     }
     progress(Progress::Done { source: label });
-    Ok(batch.finish())
+    Ok(batch.finish(dir))
 }

@@ -183,6 +183,10 @@ pub struct ScanArgs {
     /// Exit 1 when a vulnerability at or above this severity is found.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+    /// Exit 1 when an ecosystem (or distro release) of the inputs was not checked: the
+    /// advisory database has no advisory for it, so "no findings" would mean nothing.
+    #[arg(long)]
+    pub fail_on_uncovered: bool,
     /// Read every PATH as this format instead of detecting it (dpkg-status, apk-installed,
     /// rpm-qa, rpmdb-sqlite, cyclonedx-json, cyclonedx-xml, spdx-json, Cargo.lock, ...).
     #[arg(long, value_name = "FORMAT")]

@@ -72,43 +72,43 @@ pub fn run(data_dir: &Path, args: BenchArgs) -> crate::Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
 
-    println!(
+    crate::out::outln!(
         "# patchpilot bench ({} threads)",
         rayon::current_num_threads()
-    );
+    )?;
     let t = Instant::now();
     let summary = patchpilot_advisory_db::import(&tmp, &feeds, &mut |_| {})?;
-    println!(
+    crate::out::outln!(
         "import: {} records from 3 OSV all.zip feeds in {:.2} s",
         summary.imported,
         t.elapsed().as_secs_f64()
-    );
+    )?;
     let (load, db) = time(args.runs.max(5), || Database::open(&tmp));
     let db = db?;
     let size = std::fs::metadata(tmp.join("advisories.db"))
         .map(|m| m.len())
         .unwrap_or(0);
-    println!(
+    crate::out::outln!(
         "database load: {:.1} ms median ({} advisories, {:.1} MiB file)",
         load.as_secs_f64() * 1e3,
         db.len(),
         size as f64 / 1048576.0
-    );
+    )?;
     let (load_one, one) = time(args.runs.max(5), || {
         Database::open_for(&tmp, &["crates.io"])
     });
-    println!(
+    crate::out::outln!(
         "database load, crates.io section only (what a Cargo.lock scan reads): {:.1} ms median ({} advisories)",
         load_one.as_secs_f64() * 1e3,
         one?.len()
-    );
+    )?;
     let (build, index) = time(args.runs, || Index::build(db.advisories()));
-    println!(
+    crate::out::outln!(
         "index build: {:.1} ms median ({} affected entries, {} warnings)",
         build.as_secs_f64() * 1e3,
         index.len(),
         index.warnings().len()
-    );
+    )?;
 
     bench_compare(shared)?;
 
@@ -128,11 +128,11 @@ pub fn run(data_dir: &Path, args: BenchArgs) -> crate::Result<ExitCode> {
             .sum();
         (inv.packages.len(), hits)
     });
-    println!(
+    crate::out::outln!(
         "workload (a) debian12 dpkg status: {n} packages, {hits} findings, {:.2} ms ({:.0} packages/s, parse + match)",
         ta.as_secs_f64() * 1e3,
         n as f64 / ta.as_secs_f64()
-    );
+    )?;
 
     // The pool of real (ecosystem, name, version) triples from the feeds.
     let pool = pool(&db);
@@ -150,11 +150,11 @@ pub fn run(data_dir: &Path, args: BenchArgs) -> crate::Result<ExitCode> {
             .sum();
         (inv.packages.len(), hits)
     });
-    println!(
+    crate::out::outln!(
         "workload (b) Cargo.lock: {n} packages, {hits} findings, {:.2} ms ({:.0} packages/s, parse + match)",
         tb.as_secs_f64() * 1e3,
         n as f64 / tb.as_secs_f64(),
-    );
+    )?;
 
     // Workload (c): simulated fleet.
     let (hosts, per) = (args.hosts, args.packages);
@@ -176,13 +176,13 @@ pub fn run(data_dir: &Path, args: BenchArgs) -> crate::Result<ExitCode> {
             .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     });
     let instances = hosts * per;
-    println!(
+    crate::out::outln!(
         "workload (c) {hosts} hosts x {per} packages = {instances} instances: {:.2} s median ({:.2} M instances/s), {hits} findings, {errors} unparsable",
         tc.as_secs_f64(),
         instances as f64 / tc.as_secs_f64() / 1e6
-    );
+    )?;
     if let Some(mib) = peak_rss_mib() {
-        println!("peak memory (VmHWM): {mib:.0} MiB");
+        crate::out::outln!("peak memory (VmHWM): {mib:.0} MiB")?;
     }
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(ExitCode::SUCCESS)
@@ -304,12 +304,12 @@ fn bench_compare(shared: &Path) -> crate::Result<()> {
         let n = reps * pairs.len();
         let el = t.elapsed();
         std::hint::black_box(checksum);
-        println!(
+        crate::out::outln!(
             "compare {:<8} {:>6.2} M comparisons/s (parse both + compare; {} distinct pairs)",
             scheme.name(),
             n as f64 / el.as_secs_f64() / 1e6,
             pairs.len()
-        );
+        )?;
     }
     Ok(())
 }

@@ -25,14 +25,12 @@ const EFFORTS: [f64; 4] = [0.05, 0.10, 0.20, 0.50];
 
 fn kev_cves(path: &Path) -> crate::Result<(String, HashSet<String>)> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let k = patchpilot_intel::parse_kev(&bytes)
-        .with_context(|| format!("{}: not a valid CISA KEV catalog", path.display()))?;
+    let k = patchpilot_intel::parse_kev(&bytes).with_context(|| path.display().to_string())?;
     Ok((k.version.clone(), k.entries.keys().cloned().collect()))
 }
 
 pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
-    let db = Database::open(data_dir)
-        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
+    let db = Database::open(data_dir)?;
     if db.is_empty() {
         bail!(
             "the advisory database in {} is empty: run `patchpilot feeds import` first",
@@ -44,10 +42,7 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
     let epss = match &args.epss {
         Some(p) => {
             let b = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
-            Some(
-                patchpilot_intel::parse_epss(&b)
-                    .with_context(|| format!("{}: not a valid EPSS file", p.display()))?,
-            )
+            Some(patchpilot_intel::parse_epss(&b).with_context(|| p.display().to_string())?)
         }
         None => crate::prioritize::load(data_dir, &mut Vec::new())?.epss,
     };
@@ -112,16 +107,19 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
         rows.push((score, cvss, epss, positive));
     }
     let positives = rows.iter().filter(|r| r.3).count();
-    println!(
+    crate::out::outln!(
         "population: {} vulnerability advisories with a CVE ({} already in KEV {before_version} left out); \
          positives: {positives} added to KEV between {before_version} and {after_version}",
         rows.len(),
         skipped_known
-    );
-    println!(
+    )?;
+    crate::out::outln!(
         "{:<7} {:>34} {:>34} {:>34}",
-        "effort", "patchpilot cov [95%] / eff", "cvss cov [95%] / eff", "epss cov [95%] / eff"
-    );
+        "effort",
+        "patchpilot cov [95%] / eff",
+        "cvss cov [95%] / eff",
+        "epss cov [95%] / eff"
+    )?;
     let eval = |pick: fn(&(f64, f64, f64, bool)) -> f64| {
         let items: Vec<(f64, bool)> = rows.iter().map(|r| (pick(r), r.3)).collect();
         patchpilot_risk::eval::coverage_efficiency(&items, &EFFORTS)
@@ -141,25 +139,25 @@ pub fn prioritize(data_dir: &Path, args: EvalArgs) -> crate::Result<ExitCode> {
     };
     let mut worse_than_cvss = Vec::new();
     for i in 0..EFFORTS.len() {
-        println!(
+        crate::out::outln!(
             "{:<7} {:>34} {:>34} {:>34}",
             format!("{:.0}%", EFFORTS[i] * 100.0),
             cell(&ours[i]),
             cell(&cvss[i]),
             cell(&epss[i])
-        );
+        )?;
         if ours[i].coverage + 1e-9 < cvss[i].coverage {
             worse_than_cvss.push(format!("{:.0}%", EFFORTS[i] * 100.0));
         }
     }
-    println!(
+    crate::out::outln!(
         "[95%]: Wilson interval of the coverage over {positives} positives; a difference inside it is not evidence"
-    );
+    )?;
     if !worse_than_cvss.is_empty() {
-        println!(
+        crate::out::outln!(
             "patchpilot covers fewer later-KEV findings than CVSS alone at effort {}",
             worse_than_cvss.join(", ")
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,11 +10,12 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use patchpilot_advisory_db::Database;
 use patchpilot_intel::{Date, NvdStore, NvdTime};
+use patchpilot_osv::AdvisoryKind;
 use patchpilot_osv::{Advisory, Event};
-use patchpilot_report::Tool;
+use patchpilot_report::{Tool, Unrated};
 use serde::Serialize;
 
 use crate::args::{ExplainArgs, ExplainFormat};
@@ -55,6 +56,10 @@ pub struct ExplainedAdvisory {
     pub withdrawn: Option<String>,
     /// The advisory's own severity entries (source: the advisory).
     pub severity: Vec<SeverityFact>,
+    /// Why a vulnerability has no severity rating (as in the scan report); absent when it
+    /// has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unrated: Option<Unrated>,
     pub affected: Vec<AffectedFact>,
     /// CISA KEV listings of the advisory's CVEs.
     pub kev: Vec<KevFact>,
@@ -132,8 +137,7 @@ pub struct NvdFact {
 }
 
 pub fn run(data_dir: &Path, args: ExplainArgs) -> crate::Result<ExitCode> {
-    let db = Database::open(data_dir)
-        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
+    let db = Database::open(data_dir)?;
     let advisories = db.find_all(&args.id);
     if advisories.is_empty() {
         bail!(
@@ -170,12 +174,12 @@ pub fn run(data_dir: &Path, args: ExplainArgs) -> crate::Result<ExitCode> {
             .collect(),
     };
     match args.format {
-        ExplainFormat::Json => println!(
+        ExplainFormat::Json => crate::out::outln!(
             "{}",
             serde_json::to_string_pretty(&explanation).expect("the explanation serializes")
         ),
-        ExplainFormat::Text => print!("{}", to_text(&explanation)),
-    }
+        ExplainFormat::Text => crate::out::print(&to_text(&explanation)),
+    }?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -276,6 +280,14 @@ fn explain_one(
             used: used_cve == Some(r.id.as_str()),
         })
         .collect();
+    let unrated = (adv.kind == AdvisoryKind::Vulnerability && adv.severity_level().is_none()).then(
+        || match () {
+            _ if cves.is_empty() => Unrated::NoCve,
+            _ if nvd.is_none() => Unrated::NvdNotSynced,
+            _ if nvd_used => Unrated::RankedWithNvd,
+            _ => Unrated::NotInNvd,
+        },
+    );
 
     ExplainedAdvisory {
         id: adv.id.clone(),
@@ -293,6 +305,7 @@ fn explain_one(
                 source: adv.id.clone(),
             })
             .collect(),
+        unrated,
         affected,
         kev,
         epss,
@@ -326,6 +339,9 @@ fn to_text(e: &Explanation) -> String {
                 s.base_score.map_or("?".into(), |b| format!("{b:.1}")),
                 s.source
             );
+        }
+        if let Some(u) = a.unrated {
+            let _ = writeln!(out, "  severity: unrated ({})", u.text());
         }
         for aff in &a.affected {
             let release = aff

@@ -155,15 +155,24 @@ fn import_distro(
     args: &[PathBuf],
     files: &[(PathBuf, patchpilot_distro::Format)],
 ) -> crate::Result<()> {
-    let mut all = Vec::new();
+    // A Debian tracker or Alpine secdb file is the distro's whole feed for the releases it
+    // names; Red Hat's per-CVE documents are individual records.
+    let (mut all, mut whole) = (Vec::new(), Vec::new());
     for (p, format) in files {
         let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))?;
-        all.extend(patchpilot_distro::convert(
-            *format,
-            &bytes,
-            &p.display().to_string(),
-        )?);
+        let converted = patchpilot_distro::convert(*format, &bytes, &p.display().to_string())?;
+        if matches!(
+            format,
+            patchpilot_distro::Format::DebianTracker | patchpilot_distro::Format::AlpineSecDb
+        ) {
+            whole.extend(converted);
+        } else {
+            all.extend(converted);
+        }
     }
+    let mut coverage = patchpilot_advisory_db::SourceCoverage::feed_of(&whole);
+    coverage.add(patchpilot_advisory_db::SourceCoverage::records_of(&all));
+    all.append(&mut whole);
     let records = patchpilot_distro::merge(all);
     let n = records.len();
     let (source, name, what) = match args {
@@ -179,12 +188,12 @@ fn import_distro(
             (dir.clone(), format!("{} ({what})", label(&dir)), what)
         }
     };
-    let summary = patchpilot_advisory_db::import_advisories(data_dir, &source, &name, records)
-        .with_context(|| format!("importing into {}", data_dir.display()))?;
-    println!(
+    let summary =
+        patchpilot_advisory_db::import_converted(data_dir, &source, &name, records, coverage)?;
+    crate::out::outln!(
         "imported {n} advisories converted from {what}; the database now holds {}",
         summary.total_in_db
-    );
+    )?;
     Ok(())
 }
 
@@ -193,8 +202,8 @@ fn import_intel(data_dir: &Path, path: &Path, kind: Intel) -> crate::Result<Stri
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let (dest, what) = match kind {
         Intel::Kev => {
-            let k = patchpilot_intel::parse_kev(&bytes)
-                .with_context(|| format!("{}: not a valid CISA KEV catalog", path.display()))?;
+            let k =
+                patchpilot_intel::parse_kev(&bytes).with_context(|| path.display().to_string())?;
             (
                 patchpilot_feeds::kev_file(data_dir),
                 format!(
@@ -205,8 +214,8 @@ fn import_intel(data_dir: &Path, path: &Path, kind: Intel) -> crate::Result<Stri
             )
         }
         Intel::Epss => {
-            let e = patchpilot_intel::parse_epss(&bytes)
-                .with_context(|| format!("{}: not a valid FIRST EPSS file", path.display()))?;
+            let e =
+                patchpilot_intel::parse_epss(&bytes).with_context(|| path.display().to_string())?;
             (
                 patchpilot_feeds::epss_file(data_dir),
                 format!("FIRST EPSS scores ({} CVEs)", e.scores.len()),
@@ -253,7 +262,7 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
             nvd_pages.push(page);
         } else if let Some(Kind::Intel(intel)) = kind {
             let what = import_intel(data_dir, p, intel)?;
-            println!("imported {what} from {}", p.display());
+            crate::out::outln!("imported {what} from {}", p.display())?;
         } else if let Some(Kind::Distro(format)) = kind {
             distro_args.push(p.clone());
             distro_files.push((p.clone(), format));
@@ -267,9 +276,8 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
     if !nvd_pages.is_empty() {
         // All pages are parsed before the store is touched: one bad file changes nothing.
         let files = nvd_pages.len();
-        let n = patchpilot_feeds::import_nvd(data_dir, nvd_pages)
-            .with_context(|| format!("importing NVD data into {}", data_dir.display()))?;
-        println!(
+        let n = patchpilot_feeds::import_nvd(data_dir, nvd_pages)?;
+        crate::out::outln!(
             "imported {} NVD CVE records from {files} page(s): {} added, {} updated, {} removed, {} not newer or without CVSS; {} holds {} CVEs",
             n.read,
             n.merge.added,
@@ -278,7 +286,7 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
             n.merge.kept,
             patchpilot_feeds::nvd_file(data_dir).display(),
             n.total
-        );
+        )?;
     }
     if osv.is_empty() {
         return Ok(ExitCode::SUCCESS);
@@ -300,19 +308,18 @@ pub fn import(data_dir: &Path, args: ImportArgs) -> crate::Result<ExitCode> {
         Progress::Record => bar.inc(1),
         Progress::Done { .. } => {}
     };
-    let summary = db_import(data_dir, &args.paths, &mut on_progress)
-        .with_context(|| format!("importing into {}", data_dir.display()))?;
+    let summary = db_import(data_dir, &args.paths, &mut on_progress)?;
     bar.finish_and_clear();
     for r in &summary.rejected {
         eprintln!("patchpilot: rejected {}: {}", r.name, r.reason);
     }
-    println!(
+    crate::out::outln!(
         "imported {} record(s), rejected {}; the database now holds {} advisories ({})",
         summary.imported,
         summary.rejected.len(),
         summary.total_in_db,
         data_dir.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -418,8 +425,7 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
             bar.set_position(done);
         }
         patchpilot_feeds::Progress::Import(_) => {}
-    })
-    .with_context(|| format!("syncing feeds into {}", data_dir.display()))?;
+    })?;
     bar.finish_and_clear();
     for s in &report.sources {
         if let Ok(o) = &s.result {
@@ -428,17 +434,24 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
             }
         }
         match &s.result {
-            Ok(o) if o.changed && s.name == "nvd" => println!(
+            Ok(o) if o.changed && s.name == "nvd" => crate::out::outln!(
                 "{}: updated, {} CVEs with CVSS, {} bytes transferred",
-                s.name, o.records, o.transferred
+                s.name,
+                o.records,
+                o.transferred
             ),
-            Ok(o) if o.changed => println!(
+            Ok(o) if o.changed => crate::out::outln!(
                 "{}: updated, {} records, {} bytes transferred",
-                s.name, o.records, o.transferred
+                s.name,
+                o.records,
+                o.transferred
             ),
-            Ok(o) => println!("{}: up to date, {} records", s.name, o.records),
-            Err(e) => eprintln!("patchpilot: {}: {e}", s.name),
-        }
+            Ok(o) => crate::out::outln!("{}: up to date, {} records", s.name, o.records),
+            Err(e) => {
+                eprintln!("patchpilot: {}: {e}", s.name);
+                Ok(())
+            }
+        }?;
     }
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
@@ -462,34 +475,54 @@ fn parse_rate(s: &str) -> crate::Result<patchpilot_feeds::RateLimit> {
     })
 }
 
+/// `feeds status`: every source with its age and what it covers (each OSV ecosystem,
+/// each distro tracker, CISA KEV, FIRST EPSS, NVD), then what is missing.
 pub fn status(data_dir: &Path) -> crate::Result<ExitCode> {
-    let db = Database::open(data_dir)
-        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
-    println!("{} advisories in {}", db.len(), data_dir.display());
+    use crate::out::outln;
+    let db = Database::open(data_dir)?;
     let now = crate::now_secs();
+    outln!("{} advisories in {}", db.len(), data_dir.display())?;
+    if !db.sources().is_empty() {
+        outln!("advisory sources:")?;
+    }
     for s in db.sources() {
-        println!(
+        outln!(
             "  {:<24} {:>6} records  {:>4} rejected  imported {} ago  ({})",
             s.name,
             s.records,
             s.rejected,
             age(now.saturating_sub(s.imported_at)),
             s.path
-        );
+        )?;
+        outln!("  {:<24} covers: {}", "", s.describe_coverage())?;
     }
-    let synced = patchpilot_feeds::status(data_dir)
-        .with_context(|| format!("reading feed state in {}", data_dir.display()))?;
+    outln!("threat intelligence:")?;
+    let intel = patchpilot_feeds::intel_status(data_dir, now)?;
+    for i in &intel {
+        match (&i.detail, i.age_secs) {
+            (Some(detail), Some(a)) => outln!("  {:<11} {detail}, updated {} ago", i.name, age(a))?,
+            _ => outln!("  {:<11} missing", i.name)?,
+        }
+    }
+    let synced = patchpilot_feeds::status(data_dir)?;
     if !synced.is_empty() {
-        println!("synced feeds:");
+        outln!("synced feeds:")?;
     }
     for s in synced {
-        println!(
+        outln!(
             "  {:<24} {:>6} records  synced {} ago  ({})",
             s.name,
             s.records,
             age(s.age_secs),
             s.url
-        );
+        )?;
+    }
+    let missing = patchpilot_feeds::missing(&db, &intel);
+    if !missing.is_empty() {
+        outln!("missing:")?;
+        for m in missing {
+            outln!("  {m}")?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,10 +2,12 @@
 //!
 //! Exit codes (documented in README.md):
 //! - 0: success, no finding at or above `--fail-on`;
-//! - 1: `scan --fail-on` threshold reached;
+//! - 1: `scan --fail-on` threshold reached, or `--fail-on-uncovered` and an ecosystem of
+//!   the inputs was not checked (no advisory for it);
 //! - 2: usage error or bad input (unreadable file, unparsable version, corrupt feed).
 //!
-//! Errors print as one line, `patchpilot: <context>: <reason>` (anyhow's `{:#}`).
+//! Errors print as one line, `patchpilot: <context>: <reason>` (anyhow's `{:#}`). A stdout
+//! closed by its reader (`| head`) ends any command quietly with exit 0 (`out.rs`).
 
 use std::process::ExitCode;
 
@@ -18,6 +20,7 @@ mod env;
 mod eval;
 mod explain;
 mod feeds;
+mod out;
 mod prioritize;
 mod scan;
 mod server;
@@ -42,6 +45,8 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
+        // `patchpilot scan | head`: the reader has what it wanted (see `out.rs`).
+        Err(e) if out::is_closed(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("patchpilot: {e:#}");
             ExitCode::from(2)

@@ -16,7 +16,7 @@
 //! value came from. VEX statements come from the policy (`vex-files`, then `[[vex]]`) and
 //! then `--vex` files, into one index (latest timestamp wins; ties go to the later one).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -26,9 +26,11 @@ use patchpilot_advisory_db::Database;
 use patchpilot_inventory::{Format, Inventory};
 use patchpilot_matcher::Index;
 use patchpilot_osv::{AdvisoryKind, SeverityLevel};
-use patchpilot_report::{DatabaseInfo, Finding, Input, Report, Summary, Tool, Warning};
+use patchpilot_report::{
+    CoverageState, DatabaseInfo, Finding, Input, Report, Summary, Tool, Unrated, Warning,
+};
 use patchpilot_risk::AssetPatch;
-use patchpilot_types::Distro;
+use patchpilot_types::{Distro, Ecosystem};
 use rayon::prelude::*;
 
 use crate::args::{FailOn, OutputFormat, ScanArgs};
@@ -60,8 +62,8 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
         .flat_map(|i| i.packages.iter().map(|p| p.ecosystem.as_str()))
         .collect();
     let ecosystems: Vec<&str> = ecosystems.into_iter().collect();
-    let db = Database::open_for(data_dir, &ecosystems)
-        .with_context(|| format!("opening the advisory database in {}", data_dir.display()))?;
+    // Errors name the file and the reason once (`…/advisories.db: corrupt …`).
+    let db = Database::open_for(data_dir, &ecosystems)?;
     if db.written_at().is_none() {
         bail!(
             "no advisory database in {}: run `patchpilot feeds import` first",
@@ -72,6 +74,15 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
     let index = Index::build(db.advisories());
     let mut report = scan(&index, db.len(), &inventories);
     report.warnings.splice(0..0, skipped);
+    report.coverage = coverage(&db, &inventories);
+    for c in &report.coverage {
+        if let Some(message) = c.warning() {
+            report.warnings.push(Warning {
+                source: inputs_of(&inventories, &c.ecosystem, c.release.as_deref()),
+                message,
+            });
+        }
+    }
     stale_feeds(data_dir, &db, &args, &mut report.warnings)?;
     let policy = load_policy(args.policy.as_deref())?;
     let vex = load_vex(&policy, args.policy.as_deref(), &args.vex)?;
@@ -79,24 +90,113 @@ pub fn run(data_dir: &Path, args: ScanArgs) -> crate::Result<ExitCode> {
         apply_vex(&vex, &mut report);
     }
     apply_exceptions(&policy, &mut report);
+    let nvd_present = patchpilot_feeds::nvd_file(data_dir).is_file();
     if args.prioritize {
         let assets = asset_contexts(&args, &policy, &inventories, &files)?;
         rank(data_dir, &db, &assets, &policy, &mut report)?;
     }
+    explain_unrated(&mut report, nvd_present, args.prioritize);
 
     let text = match args.format {
         OutputFormat::Json => report.to_json(),
         OutputFormat::Sarif => report.to_sarif(),
         OutputFormat::Table => report.to_table(80),
     };
-    print!("{text}");
+    // Warnings go to stderr even when stdout was closed early (`| head`).
+    let printed = crate::out::print(&text);
     for w in &report.warnings {
         eprintln!("patchpilot: warning: {}: {}", w.source, w.message);
     }
-    Ok(match args.fail_on {
-        Some(t) if report.findings.iter().any(|f| meets(f, t)) => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
+    printed?;
+    let failed = args
+        .fail_on
+        .is_some_and(|t| report.findings.iter().any(|f| meets(f, t)));
+    let uncovered = args.fail_on_uncovered
+        && report
+            .coverage
+            .iter()
+            .any(|c| c.state == CoverageState::NotChecked);
+    Ok(if failed || uncovered {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     })
+}
+
+/// What the database covers of each ecosystem (and distro release) of the inventories,
+/// with the packages of each and how to cover what is not.
+fn coverage(db: &Database, inventories: &[Inventory]) -> Vec<patchpilot_report::Coverage> {
+    let mut seen: BTreeMap<(String, Option<String>), (&Ecosystem, usize)> = BTreeMap::new();
+    for p in inventories.iter().flat_map(|i| &i.packages) {
+        seen.entry((p.ecosystem.as_str().to_string(), p.release.clone()))
+            .or_insert((&p.ecosystem, 0))
+            .1 += 1;
+    }
+    seen.into_iter()
+        .map(|((name, release), (eco, packages))| {
+            let c = db.coverage(eco, release.as_deref());
+            let hint = if eco.is_distro() && release.is_none() {
+                // Release-specific advisories cannot apply to it, whatever is imported.
+                Some("its release is unknown: pass --distro ID:VERSION (e.g. debian:12)".into())
+            } else {
+                Some(
+                    patchpilot_feeds::sync_hint(eco, release.as_deref())
+                        .unwrap_or_else(|| "no advisory feed for it is known".into()),
+                )
+            };
+            patchpilot_report::Coverage {
+                hint: hint.filter(|_| c.state != CoverageState::Covered),
+                ecosystem: name,
+                release,
+                packages,
+                state: c.state,
+                advisories: c.advisories,
+                sources: c.sources,
+            }
+        })
+        .collect()
+}
+
+/// The inventories holding packages of `ecosystem` at `release`, for a warning's source:
+/// the first one's name, and how many more.
+fn inputs_of(inventories: &[Inventory], ecosystem: &str, release: Option<&str>) -> String {
+    let names: Vec<&str> = inventories
+        .iter()
+        .filter(|i| {
+            i.packages
+                .iter()
+                .any(|p| p.ecosystem.as_str() == ecosystem && p.release.as_deref() == release)
+        })
+        .map(|i| i.source.as_str())
+        .collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} and {} more input(s)", rest.len()),
+    }
+}
+
+/// Say why each unrated vulnerability is unrated: its advisory has no CVSS, and what NVD
+/// (which `--prioritize` reads for a CVSS score) could say.
+fn explain_unrated(report: &mut Report, nvd_present: bool, prioritized: bool) {
+    for f in &mut report.findings {
+        if f.kind != AdvisoryKind::Vulnerability || f.advisory.severity.is_some() {
+            continue;
+        }
+        let has_cve = f.advisory.ids().any(|id| id.starts_with("CVE-"));
+        let nvd_used = f.risk.as_ref().is_some_and(|r| {
+            r.factors
+                .iter()
+                .any(|x| x.name == "cvss" && x.source.starts_with("NVD"))
+        });
+        f.unrated = Some(match () {
+            _ if !has_cve => Unrated::NoCve,
+            _ if !nvd_present => Unrated::NvdNotSynced,
+            _ if !prioritized => Unrated::NvdWithPrioritize,
+            _ if nvd_used => Unrated::RankedWithNvd,
+            _ => Unrated::NotInNvd,
+        });
+    }
 }
 
 /// Warn about feeds whose local copy is older than `--max-feed-age`.
@@ -129,8 +229,7 @@ fn stale_feeds(
             });
         }
     };
-    let synced = patchpilot_feeds::status(data_dir)
-        .with_context(|| format!("reading feed state in {}", data_dir.display()))?;
+    let synced = patchpilot_feeds::status(data_dir)?;
     for s in db.sources() {
         // A synced source is judged by its last sync (304s keep it fresh): OSV by
         // ecosystem, a distro tracker by its name (`debian`, `alpine` ← `alpine/v3.20/main`).
@@ -370,11 +469,13 @@ fn rank(
     let intel = crate::prioritize::load(data_dir, &mut report.warnings)?;
     // A full NVD store takes ~0.6 s and ~250 MB to load: only when a finding needs it.
     let needs_nvd = report.findings.iter().any(|f| {
-        !f.advisory
-            .severity
-            .as_ref()
-            .and_then(|s| s.vector.as_deref())
-            .is_some_and(|v| v.starts_with("CVSS:3") || v.starts_with("CVSS:4"))
+        f.kind == AdvisoryKind::Vulnerability
+            && !f
+                .advisory
+                .severity
+                .as_ref()
+                .and_then(|s| s.vector.as_deref())
+                .is_some_and(|v| v.starts_with("CVSS:3") || v.starts_with("CVSS:4"))
     });
     let nvd = if needs_nvd {
         crate::prioritize::load_nvd(data_dir)?
@@ -384,6 +485,12 @@ fn rank(
     let today = crate::prioritize::today();
     let fallback = patchpilot_risk::ResolvedAsset::default();
     for f in &mut report.findings {
+        // Informational advisories (unmaintained, unsound, notices) are not ranked among
+        // vulnerabilities, and are due only when the policy says (`[sla] informational`).
+        if f.kind != AdvisoryKind::Vulnerability {
+            f.due = policy.sla.informational_due(today);
+            continue;
+        }
         let asset = assets.get(&f.source).unwrap_or(&fallback);
         // The database the findings were matched against.
         let adv = db
@@ -533,6 +640,7 @@ pub fn scan(index: &Index<'_>, advisories: usize, inventories: &[Inventory]) -> 
                     .map(|d| format!("{}:{}", d.id, d.version_id.as_deref().unwrap_or("?"))),
             })
             .collect(),
+        coverage: Vec::new(),
         summary: Summary::of(total, &findings),
         findings,
         warnings,
@@ -553,8 +661,7 @@ struct Collected {
 /// goes on, so one odd file in a monorepo does not hide the rest.
 fn collect(args: &ScanArgs, forced: Option<Format>) -> crate::Result<Collected> {
     if args.paths.is_empty() {
-        let invs = patchpilot_inventory::host::read_host(&args.root)
-            .with_context(|| format!("inventorying the host at {}", args.root.display()))?;
+        let invs = patchpilot_inventory::host::read_host(&args.root)?;
         if invs.is_empty() {
             bail!(
                 "{}: no package database found (looked for dpkg, apk and rpm databases)",

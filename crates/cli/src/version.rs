@@ -28,7 +28,7 @@ pub fn compare(args: CompareArgs) -> crate::Result<ExitCode> {
     if !args.batch {
         let (a, b) = (args.a.unwrap_or_default(), args.b.unwrap_or_default());
         let o = scheme.compare(&a, &b)?;
-        println!("{}", symbol(o));
+        crate::out::outln!("{}", symbol(o))?;
         return Ok(ExitCode::SUCCESS);
     }
     // Batch: one result line per input line, in order; a bad pair gets an `error:` line
@@ -53,9 +53,9 @@ pub fn compare(args: CompareArgs) -> crate::Result<ExitCode> {
                 writeln!(out, "error: {e}")
             }
         }
-        .context("writing to stdout")?;
+        .map_err(crate::out::error)?;
     }
-    out.flush().context("writing to stdout")?;
+    out.flush().map_err(crate::out::error)?;
     if bad > 0 {
         eprintln!("patchpilot: {bad} line(s) could not be compared");
         return Ok(ExitCode::from(2));

@@ -201,7 +201,10 @@ fn sync_tracker(
     }
     let converted_total: usize = counts.iter().sum();
     let merged = patchpilot_distro::merge(all);
-    if let Err(e) = patchpilot_advisory_db::import_advisories(s.data_dir, source_path, name, merged)
+    // The tracker is the distro's whole feed for every release it names.
+    let coverage = patchpilot_advisory_db::SourceCoverage::feed_of(&merged);
+    if let Err(e) =
+        patchpilot_advisory_db::import_converted(s.data_dir, source_path, name, merged, coverage)
     {
         discard(&fetched);
         return Err(FeedError::Import(e));

@@ -43,6 +43,7 @@ mod nvd;
 mod osv;
 mod redhat;
 mod state;
+mod status;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,7 @@ pub use nvd::{import_nvd, load_nvd, nvd_windows, NvdImport};
 pub use osv::{dir_name, is_safe_id, parse_modified_ids, url_segment, ModifiedRow};
 pub use redhat::{advisory_id_of, archive_date, doc_key, parse_vex_index, VexRow};
 pub use state::{load as load_state, SourceState, State, STATE_VERSION};
+pub use status::{intel_status, missing, IntelStatus};
 
 /// The folder under the data directory that holds feed files and the state.
 pub const FEEDS_DIR: &str = "feeds";
@@ -449,6 +451,32 @@ impl SourceStatus {
     pub fn is_stale(&self, limit: Duration) -> bool {
         self.age_secs > limit.as_secs()
     }
+}
+
+/// The command that syncs the whole feed for packages of `ecosystem` (at `release`, e.g.
+/// an Alpine branch), as a scan suggests it where the database has no advisories;
+/// `None` when no feed for it is known.
+pub fn sync_hint(ecosystem: &patchpilot_osv::Ecosystem, release: Option<&str>) -> Option<String> {
+    use patchpilot_osv::Ecosystem as E;
+    let flags = match ecosystem {
+        E::Debian => "--distro debian".to_string(),
+        E::Alpine => match release {
+            Some(r) => format!("--distro alpine --alpine-branch {r}"),
+            None => "--distro alpine".to_string(),
+        },
+        E::RedHat => "--distro redhat".to_string(),
+        E::Other(_) => return None,
+        // OSV ecosystems, named as the bucket names them.
+        other => {
+            let name = other.as_str();
+            if name.contains(' ') {
+                format!("--ecosystem '{name}'")
+            } else {
+                format!("--ecosystem {name}")
+            }
+        }
+    };
+    Some(format!("run `patchpilot feeds sync {flags}`"))
 }
 
 /// `<data_dir>/feeds/kev.json`.

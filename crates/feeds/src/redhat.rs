@@ -602,7 +602,9 @@ fn full(
 
     let now = rfc3339(s.now);
     let (records, live) = records(s.data_dir, docs, gone, &now)?;
-    patchpilot_advisory_db::import_advisories(s.data_dir, dir, NAME, records)
+    // The archive is Red Hat's whole feed, for every release it names.
+    let coverage = patchpilot_advisory_db::SourceCoverage::feed_of(&records);
+    patchpilot_advisory_db::import_converted(s.data_dir, dir, NAME, records, coverage)
         .map_err(FeedError::Import)?;
     let _ = fs::remove_file(&local);
 
@@ -664,8 +666,20 @@ fn increment(
         let now = rfc3339(s.now);
         let (records, _) = records(s.data_dir, docs, gone, &now)?;
         if !records.is_empty() {
-            let summary = patchpilot_advisory_db::import_advisories(s.data_dir, dir, NAME, records)
-                .map_err(FeedError::Import)?;
+            // The source entry is replaced: it keeps covering what the archive covered.
+            let mut coverage = patchpilot_advisory_db::Database::open_for(s.data_dir, &[])
+                .ok()
+                .and_then(|db| {
+                    db.sources()
+                        .iter()
+                        .find(|x| x.name == NAME)
+                        .and_then(|x| x.coverage.clone())
+                })
+                .unwrap_or_default();
+            coverage.add(patchpilot_advisory_db::SourceCoverage::feed_of(&records));
+            let summary =
+                patchpilot_advisory_db::import_converted(s.data_dir, dir, NAME, records, coverage)
+                    .map_err(FeedError::Import)?;
             entry.records += summary.added;
             entry.updated_at = s.now;
             out.changed = true;

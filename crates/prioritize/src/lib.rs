@@ -243,11 +243,40 @@ pub fn assess(
         fix_available,
         first_seen,
     };
+    let no_cvss = finding.cvss.is_none();
     let mut risk = patchpilot_risk::assess_on(&finding, asset, policy);
     if let Some((c, r, m)) = nvd {
         credit_nvd(&mut risk, c.base_score, r, m);
     }
+    if no_cvss {
+        say_why_no_cvss(&mut risk, unrated_reason(&cves, nvd_store));
+    }
     risk
+}
+
+/// Why a finding has no CVSS score to rank by, in a few words: its advisory carries none,
+/// and NVD ...
+pub fn unrated_reason(cves: &[&str], nvd: Option<&NvdStore>) -> &'static str {
+    match nvd {
+        _ if cves.is_empty() => "advisory has no CVSS and no CVE to look up in NVD",
+        None => "advisory has no CVSS; NVD not synced",
+        Some(_) => "advisory has no CVSS; NVD has none for its CVEs",
+    }
+}
+
+/// Say in the `cvss` factor and the sentence why the score is unknown
+/// (`no CVSS score (advisory has no CVSS; NVD not synced)`).
+fn say_why_no_cvss(risk: &mut Risk, why: &str) {
+    if let Some(f) = risk.factors.iter_mut().find(|f| f.name == "cvss") {
+        if let Some(rest) = f.value.strip_prefix("unknown") {
+            f.value = format!("unknown ({why}){rest}");
+        }
+    }
+    let phrase = "no CVSS score";
+    if let Some(at) = risk.explanation.find(phrase) {
+        risk.explanation
+            .insert_str(at + phrase.len(), &format!(" ({why})"));
+    }
 }
 
 /// `NVD CVSS v3.1 (nvd@nist.gov, Primary)`: where a CVSS score came from.

@@ -426,3 +426,44 @@ fn an_exploit_reference_from_the_advisory_or_nvd_means_a_public_poc() {
     );
     assert!(r.score > assess(&plain, true, day, &intel, None, &asset, &policy).score);
 }
+
+/// "no CVSS score" says why: the advisory has none, and what NVD could (not) say.
+#[test]
+fn a_finding_without_cvss_says_why_in_its_factor_and_sentence() {
+    let intel = Intel::default();
+    let (asset, policy) = (ResolvedAsset::default(), Policy::default());
+    let day = date("2026-02-01");
+    let other = nvd_store(vec![nvd_record(
+        "CVE-2099-0002",
+        vec![(CvssVersion::V3_1, V31_CRITICAL, 9.8)],
+    )]);
+    let cases = [
+        (
+            advisory_with(&["CVE-2099-0001"], None),
+            None,
+            "advisory has no CVSS; NVD not synced",
+        ),
+        (
+            advisory_with(&["CVE-2099-0001"], None),
+            Some(&other),
+            "advisory has no CVSS; NVD has none for its CVEs",
+        ),
+        (
+            advisory_with(&["GHSA-aaaa-bbbb-cccc"], None),
+            Some(&other),
+            "advisory has no CVSS and no CVE to look up in NVD",
+        ),
+    ];
+    for (adv, nvd, why) in cases {
+        let r = assess(&adv, true, day, &intel, nvd, &asset, &policy);
+        assert_eq!(
+            cvss_factor(&r).value,
+            format!("unknown ({why}), assumed 5.0")
+        );
+        assert!(
+            r.explanation.contains(&format!("no CVSS score ({why})")),
+            "{}",
+            r.explanation
+        );
+    }
+}

@@ -8,11 +8,16 @@
 use std::fmt::Write as _;
 
 use patchpilot_osv::{Advisory, AdvisoryKind, SeverityLevel};
+pub use patchpilot_types::CoverageState;
 use patchpilot_types::Package;
 use serde::Serialize;
 
 /// Version of the JSON report schema. Bump on any incompatible change.
-pub const SCHEMA_VERSION: &str = "1";
+///
+/// 2: with `--prioritize`, findings of informational advisories (unmaintained, unsound,
+/// notices) carry no `risk` (they are not ranked; `due` only when the policy sets
+/// `[sla] informational`); new: `coverage`, and `unrated` on unrated vulnerabilities.
+pub const SCHEMA_VERSION: &str = "2";
 
 /// The whole scan result.
 #[derive(Debug, Clone, Serialize)]
@@ -22,6 +27,9 @@ pub struct Report {
     pub database: DatabaseInfo,
     /// Every inventory that was scanned.
     pub inputs: Vec<Input>,
+    /// What the advisory database covered of the inputs: one entry per ecosystem (and
+    /// distro release) they hold. "No findings" means clean only where it is `covered`.
+    pub coverage: Vec<Coverage>,
     pub findings: Vec<Finding>,
     /// Packages that could not be matched (e.g. a version the ecosystem cannot parse).
     pub warnings: Vec<Warning>,
@@ -47,6 +55,86 @@ pub struct Input {
     pub packages: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distro: Option<String>,
+}
+
+/// How far the advisory database covers one ecosystem (or distro release) of the inputs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// The OSV ecosystem: `Debian`, `crates.io`.
+    pub ecosystem: String,
+    /// The distro release (`12`, `20.04`, `v3.18`) of OS packages; absent for language
+    /// ecosystems, and for OS packages whose release is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<String>,
+    /// Packages of it in the inputs.
+    pub packages: usize,
+    /// `covered` (a whole feed was synced or imported), `partial` (only individual
+    /// advisories), `unknown` (a database from before sources recorded it), `not_checked`
+    /// (no advisory).
+    pub state: CoverageState,
+    /// Advisories in the database that can apply to its packages.
+    pub advisories: usize,
+    /// The imports or syncs behind the state: the whole feeds when covered, the sources of
+    /// the individual advisories when partial.
+    pub sources: Vec<String>,
+    /// How to cover it, when it is not covered: a command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Coverage {
+    /// `Debian 12`, `Alpine 3.18`, `Ubuntu 20.04`, `crates.io`.
+    pub fn name(&self) -> String {
+        patchpilot_types::display_name(&self.ecosystem, self.release.as_deref())
+    }
+
+    /// Why it is not covered, and what to do, in a few words; `None` when covered.
+    pub fn gap(&self) -> Option<String> {
+        let hint = self
+            .hint
+            .as_deref()
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
+        match self.state {
+            CoverageState::Covered => None,
+            CoverageState::NotChecked if self.release.is_none() && self.is_distro() => {
+                Some(format!("no advisories apply{hint}"))
+            }
+            CoverageState::NotChecked => Some(format!("no advisories imported{hint}")),
+            CoverageState::Partial => Some(format!(
+                "only {} individual advisor{} imported, not a whole feed{hint}",
+                self.advisories,
+                if self.advisories == 1 { "y" } else { "ies" }
+            )),
+            CoverageState::Unknown => Some(format!(
+                "{} advisories from a database written by an older version, which did not record what its imports covered; import or sync them again",
+                self.advisories
+            )),
+        }
+    }
+
+    /// An OS distribution, whose advisories are specific to a release.
+    fn is_distro(&self) -> bool {
+        self.ecosystem
+            .parse::<patchpilot_types::Ecosystem>()
+            .is_ok_and(|e| e.is_distro())
+    }
+
+    /// The warning a scan prints for it; `None` when covered.
+    pub fn warning(&self) -> Option<String> {
+        let gap = self.gap()?;
+        let what = match self.state {
+            CoverageState::NotChecked => "not checked",
+            CoverageState::Partial => "partly checked",
+            _ => "coverage unknown",
+        };
+        Some(format!(
+            "{what}: {} ({} package{}): {gap}",
+            self.name(),
+            self.packages,
+            if self.packages == 1 { "" } else { "s" }
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +164,44 @@ pub struct Finding {
     /// the report but does not count in the summary or for `--fail-on`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accepted: Option<Acceptance>,
+    /// Why a vulnerability has no severity (the advisory carries no CVSS or rating, and
+    /// what NVD could say); absent when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unrated: Option<Unrated>,
+    /// With `scan --prioritize`, for an informational advisory (not ranked: no `risk`):
+    /// its due date, only when the policy sets `[sla] informational`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<patchpilot_risk::Due>,
+}
+
+/// Why a vulnerability is unrated: its advisory carries no CVSS vector or severity (PyPI's
+/// PYSEC records, for one), and NVD, which could fill in a CVSS score for ranking, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unrated {
+    /// ... is not in the data directory (neither synced nor imported).
+    NvdNotSynced,
+    /// ... is there, and `--prioritize` reads it (a plain scan does not).
+    NvdWithPrioritize,
+    /// ... has no CVSS for the advisory's CVEs.
+    NotInNvd,
+    /// ... gave its CVSS, which ranks the finding (`--prioritize`).
+    RankedWithNvd,
+    /// ... cannot say: the advisory names no CVE to look up.
+    NoCve,
+}
+
+impl Unrated {
+    /// In a few words, for tables and explanations.
+    pub fn text(self) -> &'static str {
+        match self {
+            Unrated::NvdNotSynced => "advisory has no CVSS; NVD not synced",
+            Unrated::NvdWithPrioritize => "advisory has no CVSS; NVD's is used with --prioritize",
+            Unrated::NotInNvd => "advisory has no CVSS; NVD has none for its CVEs",
+            Unrated::RankedWithNvd => "advisory has no CVSS; ranked with NVD's",
+            Unrated::NoCve => "advisory has no CVSS and no CVE to look up in NVD",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -182,6 +308,8 @@ impl Finding {
             risk: None,
             suppressed: None,
             accepted: None,
+            unrated: None,
+            due: None,
         }
     }
 
@@ -255,7 +383,11 @@ impl Report {
     }
 
     /// A table that fits `width` columns (80 in a plain terminal). Long cells are cut with
-    /// `…`; the summary line follows.
+    /// `…`. Vulnerabilities come first (ranked, with `--prioritize`), then informational
+    /// advisories apart (unmaintained, unsound, notices: not ranked); with findings from
+    /// more than one input, each input's rows are grouped under its path. Then VEX
+    /// suppressions, accepted findings, and the summary: counts, why findings are
+    /// unrated, and what the advisory database covered of the inputs.
     pub fn to_table(&self, width: usize) -> String {
         let mut out = String::new();
         let active: Vec<&Finding> = self
@@ -263,74 +395,119 @@ impl Report {
             .iter()
             .filter(|f| f.suppressed.is_none())
             .collect();
-        if active.is_empty() && self.summary.suppressed == 0 {
-            let _ = writeln!(
-                out,
-                "No findings in {} packages from {} input(s).",
-                self.summary.packages,
-                self.inputs.len()
-            );
-            return out;
-        }
-        let prioritized = active.iter().any(|f| f.risk.is_some());
-        if prioritized {
-            let rows: Vec<Vec<String>> = active
-                .iter()
-                .map(|f| {
-                    let (ssvc, score, due) = match &f.risk {
-                        Some(r) => (
-                            decision_word(r.ssvc).to_string(),
-                            format!("{:.1}", r.score),
-                            r.due.date.to_string(),
-                        ),
-                        None => ("-".into(), "-".into(), "-".into()),
-                    };
-                    vec![
-                        ssvc,
-                        score,
-                        due,
-                        f.package.name.clone(),
-                        f.package.version.clone(),
-                        f.advisory.id.clone(),
-                    ]
-                })
-                .collect();
-            let whys: Vec<Option<String>> = active
-                .iter()
-                .map(|f| f.risk.as_ref().map(|r| format!("  why: {}", r.explanation)))
-                .collect();
+        let (vulns, notices): (Vec<&Finding>, Vec<&Finding>) = active
+            .iter()
+            .partition(|f| f.kind == AdvisoryKind::Vulnerability);
+        let mut sources: Vec<&str> = active.iter().map(|f| f.source.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let grouped = sources.len() > 1;
+        let fixed_in = |f: &Finding| {
+            f.fixed_versions
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "no fix".into())
+        };
+        if vulns.iter().any(|f| f.risk.is_some()) {
+            let lines = grouped_lines(&vulns, grouped, |f| {
+                let (ssvc, score, due) = match &f.risk {
+                    Some(r) => (
+                        decision_word(r.ssvc).to_string(),
+                        format!("{:.1}", r.score),
+                        r.due.date.to_string(),
+                    ),
+                    None => ("-".into(), "-".into(), "-".into()),
+                };
+                let row = vec![
+                    ssvc,
+                    score,
+                    due,
+                    f.package.name.clone(),
+                    f.package.version.clone(),
+                    f.advisory.id.clone(),
+                    fixed_in(f),
+                ];
+                let why = f.risk.as_ref().map(|r| format!("  why: {}", r.explanation));
+                (row, why)
+            });
             render_table(
-                &["SSVC", "SCORE", "DUE", "PACKAGE", "INSTALLED", "ADVISORY"],
-                &rows,
-                &[12, 5, 10, 10, 9, 14],
-                &whys,
+                &[
+                    "SSVC",
+                    "SCORE",
+                    "DUE",
+                    "PACKAGE",
+                    "INSTALLED",
+                    "ADVISORY",
+                    "FIXED IN",
+                ],
+                &lines,
+                // Advisory ids stay whole (GHSA ids are 19 characters); package names
+                // and versions give way first.
+                &[12, 5, 10, 8, 7, 19, 7],
                 width,
                 &mut out,
             );
         } else {
-            let rows: Vec<Vec<String>> = active
-                .iter()
-                .map(|f| {
-                    vec![
-                        severity_label(f),
-                        f.package.name.clone(),
-                        f.package.version.clone(),
-                        f.advisory.id.clone(),
-                        f.fixed_versions
-                            .first()
-                            .cloned()
-                            .unwrap_or_else(|| "no fix".into()),
-                    ]
-                })
-                .collect();
+            let lines = grouped_lines(&vulns, grouped, |f| {
+                let row = vec![
+                    severity_label(f),
+                    f.package.name.clone(),
+                    f.package.version.clone(),
+                    f.advisory.id.clone(),
+                    fixed_in(f),
+                ];
+                (row, None)
+            });
             render_table(
                 &["SEVERITY", "PACKAGE", "INSTALLED", "ADVISORY", "FIXED IN"],
-                &rows,
-                &[8, 10, 9, 14, 8],
-                &[],
+                &lines,
+                &[8, 10, 9, 19, 8],
                 width,
                 &mut out,
             );
+        }
+        if !notices.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let due = notices.iter().any(|f| f.due.is_some());
+            out.push_str(if due {
+                "Informational (unmaintained, unsound, notices): not ranked; due dates from the policy:\n"
+            } else {
+                "Informational (unmaintained, unsound, notices): not ranked, no due date:\n"
+            });
+            let lines = grouped_lines(&notices, grouped, |f| {
+                let mut row = vec![kind_word(f.kind).to_string()];
+                if due {
+                    row.push(f.due.map_or_else(|| "-".into(), |d| d.date.to_string()));
+                }
+                row.extend([
+                    f.package.name.clone(),
+                    f.package.version.clone(),
+                    f.advisory.id.clone(),
+                    fixed_in(f),
+                ]);
+                (row, None)
+            });
+            let (header, min): (&[&str], &[usize]) = if due {
+                (
+                    &[
+                        "KIND",
+                        "DUE",
+                        "PACKAGE",
+                        "INSTALLED",
+                        "ADVISORY",
+                        "FIXED IN",
+                    ],
+                    &[12, 10, 10, 9, 19, 8],
+                )
+            } else {
+                (
+                    &["KIND", "PACKAGE", "INSTALLED", "ADVISORY", "FIXED IN"],
+                    &[12, 10, 9, 19, 8],
+                )
+            };
+            render_table(header, &lines, min, width, &mut out);
         }
         let suppressed: Vec<&Finding> = self
             .findings
@@ -373,23 +550,82 @@ impl Report {
             }
         }
         let s = &self.summary;
-        let mut summary = format!(
-            "{} finding(s) in {} packages: {} critical, {} high, {} medium, {} low, {} unrated; {} informational.",
-            s.findings, s.packages, s.critical, s.high, s.medium, s.low, s.unknown_severity, s.informational
-        );
+        let mut summary = if active.is_empty() && s.suppressed == 0 {
+            format!(
+                "No findings in {} packages from {} input(s).",
+                s.packages,
+                self.inputs.len()
+            )
+        } else {
+            format!(
+                "{} finding(s) in {} packages: {} critical, {} high, {} medium, {} low, {} unrated; {} informational.",
+                s.findings, s.packages, s.critical, s.high, s.medium, s.low, s.unknown_severity, s.informational
+            )
+        };
         if s.suppressed > 0 {
             summary.push_str(&format!(" {} suppressed by VEX.", s.suppressed));
         }
         if s.accepted > 0 {
             summary.push_str(&format!(" {} accepted by policy exceptions.", s.accepted));
         }
-        out.push('\n');
+        // Why findings are unrated, by reason, most frequent first.
+        let mut unrated: Vec<(Unrated, usize)> = Vec::new();
+        for r in vulns
+            .iter()
+            .filter(|f| f.is_open())
+            .filter_map(|f| f.unrated)
+        {
+            match unrated.iter_mut().find(|(u, _)| *u == r) {
+                Some((_, n)) => *n += 1,
+                None => unrated.push((r, 1)),
+            }
+        }
+        unrated.sort_by_key(|u| std::cmp::Reverse(u.1));
+        for (reason, n) in unrated {
+            summary.push_str(&format!(" Unrated ({n}): {}.", reason.text()));
+        }
+        summary.push_str(&self.coverage_sentences());
+        if !out.is_empty() {
+            out.push('\n');
+        }
         out.push_str(&wrap(&summary, width));
         out
     }
 
+    /// ` Checked: crates.io (1206 advisories). Not checked: Debian 12 (no advisories
+    /// imported; run …).`: what the database covered of the inputs, for the summary.
+    fn coverage_sentences(&self) -> String {
+        let mut out = String::new();
+        let covered: Vec<String> = self
+            .coverage
+            .iter()
+            .filter(|c| c.state == CoverageState::Covered)
+            .map(|c| format!("{} ({} advisories)", c.name(), c.advisories))
+            .collect();
+        if !covered.is_empty() {
+            out.push_str(&format!(" Checked: {}.", covered.join(", ")));
+        }
+        for (state, label) in [
+            (CoverageState::NotChecked, "Not checked"),
+            (CoverageState::Partial, "Partly checked"),
+            (CoverageState::Unknown, "Coverage unknown"),
+        ] {
+            let items: Vec<String> = self
+                .coverage
+                .iter()
+                .filter(|c| c.state == state)
+                .map(|c| format!("{} ({})", c.name(), c.gap().unwrap_or_default()))
+                .collect();
+            if !items.is_empty() {
+                out.push_str(&format!(" {label}: {}.", items.join(", ")));
+            }
+        }
+        out
+    }
+
     /// SARIF 2.1.0 as GitHub code scanning accepts it: one rule per advisory, one result per
-    /// finding, located at the inventory file.
+    /// finding, located at the inventory file; warnings (uncovered ecosystems among them)
+    /// as the invocation's notifications, and the coverage as a run property.
     pub fn to_sarif(&self) -> String {
         use serde_json::json;
         let mut rules = Vec::new();
@@ -483,32 +719,90 @@ impl Report {
                     }
                 },
                 "results": results,
+                // What the advisory database covered of the inputs, and every warning (an
+                // input nothing was checked against among them): SARIF's place for what
+                // is not a result.
+                "invocations": [{
+                    "executionSuccessful": true,
+                    "toolExecutionNotifications": self.warnings.iter().map(|w| json!({
+                        "level": "warning",
+                        "message": { "text": format!("{}: {}", w.source, w.message) },
+                    })).collect::<Vec<_>>(),
+                }],
+                "properties": { "coverage": self.coverage },
             }]
         });
         serde_json::to_string_pretty(&doc).expect("sarif serializes")
     }
 }
 
-/// Columns fitted to `width`: natural widths, then the widest column above its minimum
-/// shrinks until the row fits; cut cells end in `…`. `notes[i]`, when present, is printed
-/// (cut to `width`) under row `i`.
-fn render_table(
-    header: &[&str],
-    rows: &[Vec<String>],
-    min: &[usize],
-    notes: &[Option<String>],
-    width: usize,
-    out: &mut String,
-) {
-    if rows.is_empty() {
+/// One line of a table: a row of cells, a note under the row before, or the heading of
+/// a group of rows (an input's path).
+enum Line {
+    Row(Vec<String>),
+    Note(String),
+    Heading(String),
+}
+
+/// The lines of `findings` (in their order), as `cells` makes them (a row and a note).
+/// With `grouped`, the rows of each input come together under a heading with its path,
+/// the inputs in the order of their first finding (so the most severe, or highest ranked,
+/// comes first).
+fn grouped_lines(
+    findings: &[&Finding],
+    grouped: bool,
+    cells: impl Fn(&Finding) -> (Vec<String>, Option<String>),
+) -> Vec<Line> {
+    let mut order: Vec<&str> = Vec::new();
+    if grouped {
+        for f in findings {
+            if !order.contains(&f.source.as_str()) {
+                order.push(&f.source);
+            }
+        }
+    } else {
+        order.push("");
+    }
+    let mut lines = Vec::new();
+    for source in order {
+        let group: Vec<&&Finding> = findings
+            .iter()
+            .filter(|f| !grouped || f.source == source)
+            .collect();
+        if grouped {
+            lines.push(Line::Heading(format!(
+                "{source} ({} finding{})",
+                group.len(),
+                if group.len() == 1 { "" } else { "s" }
+            )));
+        }
+        for f in group {
+            let (row, note) = cells(f);
+            lines.push(Line::Row(row));
+            lines.extend(note.map(Line::Note));
+        }
+    }
+    lines
+}
+
+/// Columns fitted to `width`: natural widths over all rows, then the widest column above
+/// its minimum shrinks until the row fits; cut cells end in `…`. Notes are cut to
+/// `width`. The header starts the table and each group, after its heading (a path, cut at
+/// the front so the file name stays).
+fn render_table(header: &[&str], lines: &[Line], min: &[usize], width: usize, out: &mut String) {
+    if !lines.iter().any(|l| matches!(l, Line::Row(_))) {
         return;
     }
     let n = header.len();
     let sep = 2;
     let mut w: Vec<usize> = (0..n)
         .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
+            lines
+                .iter()
+                .filter_map(|l| match l {
+                    Line::Row(r) => Some(r[i].chars().count()),
+                    _ => None,
+                })
                 .chain([header[i].chars().count()])
                 .max()
                 .unwrap_or(0)
@@ -523,7 +817,7 @@ fn render_table(
         };
         w[i] -= 1;
     }
-    let line = |cells: &[&str], out: &mut String| {
+    let row = |cells: &[&str], out: &mut String| {
         let mut l = String::new();
         for (i, c) in cells.iter().enumerate() {
             let cell = fit(c, w[i]);
@@ -535,12 +829,25 @@ fn render_table(
         }
         let _ = writeln!(out, "{}", l.trim_end());
     };
-    line(header, out);
-    for (i, r) in rows.iter().enumerate() {
-        let cells: Vec<&str> = r.iter().map(String::as_str).collect();
-        line(&cells, out);
-        if let Some(Some(note)) = notes.get(i) {
-            let _ = writeln!(out, "{}", fit(note, width));
+    if !matches!(lines.first(), Some(Line::Heading(_))) {
+        row(header, out);
+    }
+    for (i, l) in lines.iter().enumerate() {
+        match l {
+            Line::Row(r) => {
+                let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+                row(&cells, out);
+            }
+            Line::Note(note) => {
+                let _ = writeln!(out, "{}", fit(note, width));
+            }
+            Line::Heading(h) => {
+                if i > 0 {
+                    out.push('\n');
+                }
+                let _ = writeln!(out, "{}", fit_front(h, width));
+                row(header, out);
+            }
         }
     }
 }
@@ -617,6 +924,18 @@ fn severity_label(f: &Finding) -> String {
     .to_string()
 }
 
+/// Cut `s` to `w` characters at the front, marking the cut with `…` (a path keeps its
+/// file name).
+fn fit_front(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    let mut out = String::from("…");
+    out.extend(s.chars().skip(n - w.saturating_sub(1)));
+    out
+}
+
 /// Cut `s` to `w` characters, marking the cut with `…`.
 fn fit(s: &str, w: usize) -> String {
     if s.chars().count() <= w {
@@ -627,10 +946,37 @@ fn fit(s: &str, w: usize) -> String {
     out
 }
 
+/// Fill lines up to `width` with the words of `text`; a `quoted command` is kept on one
+/// line when it fits, so it can be copied.
 fn wrap(text: &str, width: usize) -> String {
+    let mut words: Vec<String> = Vec::new();
+    let mut open = false;
+    for word in text.split(' ') {
+        match words.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+        if word.matches('`').count() % 2 == 1 {
+            open = !open;
+        }
+    }
+    let words: Vec<String> = words
+        .into_iter()
+        .flat_map(|w| {
+            // A unit that cannot fit on a line is split at its spaces after all.
+            if w.chars().count() > width {
+                w.split(' ').map(String::from).collect()
+            } else {
+                vec![w]
+            }
+        })
+        .collect();
     let mut out = String::new();
     let mut line = String::new();
-    for word in text.split(' ') {
+    for word in &words {
         if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
             out.push_str(&line);
             out.push('\n');
@@ -677,6 +1023,8 @@ mod tests {
             risk: None,
             suppressed: None,
             accepted: None,
+            unrated: None,
+            due: None,
         }
     }
 
@@ -689,6 +1037,7 @@ mod tests {
             },
             database: DatabaseInfo { advisories: 1 },
             inputs: vec![],
+            coverage: vec![],
             summary: Summary::of(10, &findings),
             findings,
             warnings: vec![],

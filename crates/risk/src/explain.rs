@@ -245,6 +245,13 @@ pub(crate) fn explain(
             "policy",
         ),
         DueRule::KevDueDate => (format!("due {}: CISA KEV due date", due.date), "CISA KEV"),
+        DueRule::Informational { days } => (
+            format!(
+                "due {}: {days} days for an informational advisory",
+                due.date
+            ),
+            "policy",
+        ),
     };
     factors.push(factor("sla", value, source, Some(due.date), 0.0));
     (factors, sentence)

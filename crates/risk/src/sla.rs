@@ -6,6 +6,10 @@
 //! So a finding first seen after KEV's deadline is due at once (overdue): that is the
 //! federal deadline, and a policy that wants grace can raise `kev` and ignore nothing else.
 //!
+//! Informational advisories (unmaintained, unsound, notices) are not vulnerabilities: they
+//! get no due date unless the policy sets `informational` (days after first seen, the
+//! same on every tier).
+//!
 //! Every number can be overridden per criticality tier:
 //!
 //! ```toml
@@ -36,6 +40,10 @@ pub struct SlaPolicy {
     pub low: u32,
     /// Severity assumed when a finding has no CVSS score. Default: medium.
     pub unknown_severity: Severity,
+    /// Days to act on an informational advisory (unmaintained, unsound, notice). Default:
+    /// none, no due date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub informational: Option<u32>,
     pub tiers: TierSla,
 }
 
@@ -48,6 +56,7 @@ impl Default for SlaPolicy {
             medium: 90,
             low: 180,
             unknown_severity: Severity::Medium,
+            informational: None,
             tiers: TierSla::default(),
         }
     }
@@ -99,6 +108,8 @@ pub enum DueRule {
     KevDays { days: u32 },
     /// CISA's own KEV due date.
     KevDueDate,
+    /// `days` after first seen, for an informational advisory (`[sla] informational`).
+    Informational { days: u32 },
 }
 
 /// A due date and the rule that set it.
@@ -133,6 +144,15 @@ impl SlaPolicy {
     /// KEV days on a `tier` asset.
     pub fn kev_days(&self, tier: Tier) -> u32 {
         self.tier(tier).kev.unwrap_or(self.kev)
+    }
+
+    /// The due date of an informational advisory first seen on `first_seen`: `None`
+    /// unless the policy sets `informational`.
+    pub fn informational_due(&self, first_seen: Date) -> Option<Due> {
+        self.informational.map(|days| Due {
+            date: first_seen.add_days(i64::from(days)),
+            rule: DueRule::Informational { days },
+        })
     }
 
     /// The due date of a finding first seen on `first_seen`.
@@ -244,6 +264,16 @@ mod tests {
                 days: 15
             }
         );
+    }
+
+    #[test]
+    fn informational_advisories_are_due_only_when_the_policy_says() {
+        let mut p = SlaPolicy::default();
+        assert_eq!(p.informational_due(d("2024-01-01")), None);
+        p = toml::from_str("informational = 180").unwrap();
+        let due = p.informational_due(d("2024-01-01")).unwrap();
+        assert_eq!(due.date, d("2024-06-29"));
+        assert_eq!(due.rule, DueRule::Informational { days: 180 });
     }
 
     #[test]

@@ -351,6 +351,50 @@ impl Package {
     }
 }
 
+/// An ecosystem and release as people say them: `Debian 12`, `Alpine 3.18` (for
+/// `Alpine:v3.18`), `Ubuntu 20.04`, `crates.io`.
+pub fn display_name(ecosystem: &str, release: Option<&str>) -> String {
+    match release {
+        Some(r) => format!(
+            "{ecosystem} {}",
+            r.strip_prefix('v')
+                .filter(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+                .unwrap_or(r)
+        ),
+        None => ecosystem.to_string(),
+    }
+}
+
+/// How far the advisory database covers an ecosystem (or one release of a distro) that a
+/// scan met: the difference between "no findings" and "nothing was checked".
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum CoverageState {
+    /// A whole feed for it was synced or imported (an OSV `all.zip`, a distro tracker).
+    Covered,
+    /// Only individual advisories were imported: others may exist that the database lacks.
+    Partial,
+    /// Advisories are there, but from a database written before imports recorded what they
+    /// covered: import or sync again to know.
+    Unknown,
+    /// No advisory at all: a scan of it finds nothing whatever is installed.
+    NotChecked,
+}
+
+impl CoverageState {
+    /// `covered`, `partial`, `unknown`, `not checked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoverageState::Covered => "covered",
+            CoverageState::Partial => "partial",
+            CoverageState::Unknown => "unknown",
+            CoverageState::NotChecked => "not checked",
+        }
+    }
+}
+
 /// The packages found in one source: a host's package database, an SBOM or a lockfile.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Inventory {

@@ -396,3 +396,82 @@ fn concurrent_imports_do_not_lose_records() {
         assert_eq!(db.sources().len(), 4, "round {round}");
     }
 }
+
+/// A scan must know what the database covers: a real all.zip covers its ecosystem, a
+/// folder of records is partial (with its count), a distro release nobody imported is not
+/// checked, and a re-import under the same path replaces what the source covered.
+#[test]
+fn every_source_records_what_it_covers() {
+    use patchpilot_advisory_db::{import_converted, CoverageState, SourceCoverage};
+    use patchpilot_types::Ecosystem;
+    let test = "every_source_records_what_it_covers";
+    let Some(zip) = patchpilot_testdata::shared_file(test, "feeds/osv/crates.io/all.zip") else {
+        return;
+    };
+    let Some(ubuntu) = patchpilot_testdata::shared_file(test, "feeds/distro-samples/ubuntu-osv")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &[zip, ubuntu.clone()]).unwrap();
+    let db = Database::open(dir.path()).unwrap();
+
+    let c = db.coverage(&Ecosystem::CratesIo, None);
+    assert_eq!(c.state, CoverageState::Covered);
+    assert_eq!(
+        (c.advisories, c.sources.as_slice()),
+        (1206, &["crates.io/all.zip".to_string()][..])
+    );
+
+    // Two Ubuntu OSV records, one of them for 20.04: partial, counted per release.
+    let c = db.coverage(&Ecosystem::Ubuntu, Some("20.04"));
+    assert_eq!(c.state, CoverageState::Partial, "{c:?}");
+    assert!(c.advisories >= 1, "{c:?}");
+    assert_eq!(c.sources, ["ubuntu-osv"]);
+
+    for (eco, release) in [(Ecosystem::Debian, Some("12")), (Ecosystem::PyPI, None)] {
+        let c = db.coverage(&eco, release);
+        assert_eq!(
+            (c.state, c.advisories),
+            (CoverageState::NotChecked, 0),
+            "{eco}"
+        );
+        assert!(c.sources.is_empty());
+    }
+
+    // A tracker covers the releases it names, and only those.
+    let tracker = serde_json::json!({"id": "DEBIAN-CVE-1", "modified": "2024-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": "Debian:12", "name": "openssl"}, "versions": ["1"]}]});
+    let tracker = patchpilot_osv::parse_json(tracker.to_string().as_bytes()).unwrap();
+    let cover = SourceCoverage::feed_of(std::slice::from_ref(&tracker));
+    import_converted(
+        dir.path(),
+        Path::new("debian.json"),
+        "debian",
+        vec![tracker],
+        cover,
+    )
+    .unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let c = db.coverage(&Ecosystem::Debian, Some("12"));
+    assert_eq!((c.state, c.advisories), (CoverageState::Covered, 1));
+    assert_eq!(c.sources, ["debian"]);
+    assert_eq!(
+        db.coverage(&Ecosystem::Debian, Some("11")).state,
+        CoverageState::NotChecked
+    );
+    // The sources say it, for `feeds status`.
+    let covered: Vec<(&str, Vec<String>)> = db
+        .sources()
+        .iter()
+        .map(|s| (s.name.as_str(), s.coverage.clone().unwrap().feed))
+        .collect();
+    assert_eq!(
+        covered,
+        [
+            ("crates.io/all.zip", vec!["crates.io".to_string()]),
+            ("ubuntu-osv", vec![]),
+            ("debian", vec!["Debian:12".to_string()]),
+        ]
+    );
+}

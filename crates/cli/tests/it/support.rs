@@ -90,3 +90,37 @@ pub fn fixture(scenario: &str, file: &str) -> String {
         .display()
         .to_string()
 }
+
+/// Run the binary with `args` (and optional stdin) whose stdout is a pipe that nobody
+/// reads any more: the write end of a pipe whose reader (`true`) has exited, so the
+/// first write fails with a broken pipe, whatever the timing (`patchpilot … | head` once
+/// `head` is done). Stderr is captured.
+pub fn run_with_closed_stdout(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn true");
+    let write_end = reader.stdin.take().expect("pipe to true");
+    reader.wait().expect("wait true");
+    let mut cmd = bin();
+    cmd.args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn patchpilot");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        let mut s = child.stdin.take().expect("stdin");
+        let input = input.to_string();
+        // The child may stop reading once stdout is gone: a failed write is fine here.
+        std::thread::spawn(move || {
+            let _ = s.write_all(input.as_bytes());
+        });
+    }
+    child.wait_with_output().expect("wait patchpilot")
+}

@@ -548,6 +548,15 @@ fn incremental_osv_update_fetches_only_newer_records() {
     );
     let db = Database::open(data.path()).unwrap();
     assert_eq!(db.len(), total);
+    // The synced all.zip covers crates.io; the increment's records do not take that away.
+    let c = db.coverage(&patchpilot_osv::Ecosystem::CratesIo, None);
+    assert_eq!(
+        (c.state, c.sources.as_slice()),
+        (
+            patchpilot_advisory_db::CoverageState::Covered,
+            &["crates.io/all.zip".to_string()][..]
+        )
+    );
     for (t, id) in rows.iter().filter(|r| newer.contains(r.1)) {
         let a = db.get(id).unwrap_or_else(|| panic!("{id} missing"));
         assert_eq!(a.modified_time(), Some(*t), "{id}");

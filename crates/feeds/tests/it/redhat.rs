@@ -131,6 +131,14 @@ fn redhat_full_sync_then_second_sync_transfers_nothing() {
     );
     let names: Vec<&str> = db.sources().iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["redhat"]);
+    // The archive is Red Hat's whole feed: RHEL 9, which its documents name, is covered.
+    let covered = &db.sources()[0].coverage.as_ref().unwrap().feed;
+    assert!(covered.contains(&"Red Hat:9".to_string()), "{covered:?}");
+    assert_eq!(
+        db.coverage(&patchpilot_osv::Ecosystem::RedHat, Some("9"))
+            .state,
+        patchpilot_advisory_db::CoverageState::Covered
+    );
     // The archive is not kept once imported; no part files are left.
     assert!(!data.path().join("feeds/redhat").join(ARCHIVE_NAME).exists());
     assert!(part_files(data.path()).is_empty());
@@ -215,6 +223,15 @@ fn redhat_increment_fetches_changed_documents_and_withdraws_deleted_ones() {
         "a deleted document withdraws its advisory"
     );
     assert!(db.get("RHEL-CVE-2023-6228").unwrap().withdrawn.is_none());
+    // The increment replaced the source entry; it still covers what the archive did.
+    let c = db.coverage(&patchpilot_osv::Ecosystem::RedHat, Some("9"));
+    assert_eq!(
+        (c.state, c.sources.as_slice()),
+        (
+            patchpilot_advisory_db::CoverageState::Covered,
+            &["redhat".to_string()][..]
+        )
+    );
     let state = patchpilot_feeds::load_state(data.path()).unwrap();
     assert_eq!(
         state.sources["redhat"].newest_modified.as_deref(),

@@ -101,6 +101,16 @@ fn tracker_sync_imports_then_second_sync_transfers_nothing() {
     );
     let names: Vec<&str> = db.sources().iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["debian", "alpine"]);
+    // A synced tracker is its distro's whole feed for the releases it names.
+    let state =
+        |eco: patchpilot_osv::Ecosystem, release: &str| db.coverage(&eco, Some(release)).state;
+    use patchpilot_advisory_db::CoverageState::{Covered, NotChecked};
+    assert_eq!(state(patchpilot_osv::Ecosystem::Alpine, "v3.15"), Covered);
+    assert_eq!(
+        state(patchpilot_osv::Ecosystem::Alpine, "v3.18"),
+        NotChecked
+    );
+    assert_eq!(state(patchpilot_osv::Ecosystem::Debian, "10"), Covered);
     // The downloads are kept for the next partial change.
     assert_eq!(
         fs::read(data.path().join("feeds/debian.json")).unwrap(),
