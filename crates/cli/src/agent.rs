@@ -208,7 +208,7 @@ pub fn bench_agents(a: BenchAgentsArgs) -> crate::Result<ExitCode> {
                 p.name, p.ok, p.errors, p.per_second, p.p50_ms, p.p99_ms
             );
         }
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::out::outln!("{}", serde_json::to_string_pretty(&report)?)?;
         Ok(if ok {
             ExitCode::SUCCESS
         } else {

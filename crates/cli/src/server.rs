@@ -257,29 +257,29 @@ pub fn audit_verify(data_dir: &Path, a: AuditVerifyArgs) -> crate::Result<ExitCo
                     .collect(),
                 notes: &notes,
             };
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            crate::out::outln!("{}", serde_json::to_string_pretty(&out)?)?;
         } else {
             match (&v.head_seq, &v.head_hash) {
-                (Some(s), Some(h)) => println!("{} records; head {s}:{h}", v.records),
-                _ => println!("{} records", v.records),
+                (Some(s), Some(h)) => crate::out::outln!("{} records; head {s}:{h}", v.records)?,
+                _ => crate::out::outln!("{} records", v.records)?,
             }
             for (source, seq) in &c.against {
-                println!("checked against {source} (record {seq})");
+                crate::out::outln!("checked against {source} (record {seq})")?;
             }
             for n in &notes {
-                println!("note: {n}");
+                crate::out::outln!("note: {n}")?;
             }
             for p in &v.problems {
-                println!("BROKEN {p}");
+                crate::out::outln!("BROKEN {p}")?;
             }
-            println!(
+            crate::out::outln!(
                 "{}",
                 if v.ok {
                     "audit log intact"
                 } else {
                     "audit log has been tampered with"
                 }
-            );
+            )?;
         }
         Ok(if v.ok {
             ExitCode::SUCCESS

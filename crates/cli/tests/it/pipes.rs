@@ -47,6 +47,8 @@ fn closed_stdout_ends_every_command_quietly() {
             &kev_after,
         ],
         vec!["version", "compare", "deb", "1:1.0-1", "2.0"],
+        vec!["audit", "verify"],
+        vec!["audit", "verify", "--json"],
     ];
     for args in commands {
         let mut argv = vec!["--data-dir", data.as_str()];
