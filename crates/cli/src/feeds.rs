@@ -374,7 +374,11 @@ pub fn sync(data_dir: &Path, args: SyncArgs) -> crate::Result<ExitCode> {
     if let Some(u) = args.redhat_url {
         config.redhat.get_or_insert_with(Default::default).base = u;
     }
-    let key = args.nvd_api_key.and_then(patchpilot_feeds::ApiKey::new);
+    let key = match args.nvd_api_key {
+        Some(k) => patchpilot_feeds::ApiKey::parse(k)
+            .map_err(|e| anyhow!("--nvd-api-key / {}: {e}", crate::env::NVD_API_KEY))?,
+        None => None,
+    };
     match key {
         Some(key) => {
             let mut nvd = patchpilot_feeds::NvdConfig::new(key);

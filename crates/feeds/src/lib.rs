@@ -131,6 +131,19 @@ impl ApiKey {
         (!key.is_empty()).then_some(ApiKey(key))
     }
 
+    /// As [`ApiKey::new`], but a key that cannot be sent in an HTTP header (anything but
+    /// printable ASCII without spaces) is an error, said once instead of retried: NVD
+    /// keys are UUIDs. The message never quotes the key.
+    pub fn parse(key: impl Into<String>) -> Result<Option<ApiKey>, String> {
+        match ApiKey::new(key) {
+            Some(k) if !k.0.bytes().all(|b| b.is_ascii_graphic()) => Err(
+                "the NVD API key must be printable ASCII without spaces (NVD keys are UUIDs)"
+                    .into(),
+            ),
+            k => Ok(k),
+        }
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -87,3 +87,25 @@ fn errors_name_their_cause_once() {
         &root_s,
     );
 }
+
+/// An NVD API key that cannot go into an HTTP header (the README once wrote
+/// `PATCHPILOT_NVD_API_KEY=…`) was sent five times and failed each as "Bad Header:
+/// invalid header 'apiKey: …'", quoting the secret. Now it is refused once, unquoted,
+/// before anything is fetched.
+#[test]
+fn an_nvd_key_that_is_not_a_header_value_is_refused_once_without_quoting_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data").display().to_string();
+    let o = crate::support::bin()
+        .args(["--data-dir", &data, "feeds", "sync", "--ecosystem", "none"])
+        .args(["--kev-url", "none", "--epss-url", "none"])
+        .args(["--nvd-url", "http://127.0.0.1:9/nvd"])
+        .env("PATCHPILOT_NVD_API_KEY", "sécret key…")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "patchpilot: --nvd-api-key / PATCHPILOT_NVD_API_KEY: the NVD API key must be printable ASCII without spaces (NVD keys are UUIDs)\n"
+    );
+}

@@ -9,6 +9,7 @@ mod errors;
 mod matcher_reference;
 mod pipes;
 mod policy_vex;
+mod readme;
 mod server;
 mod status;
 mod support;
