@@ -26,6 +26,7 @@ use patchpilot_advisory_db::Database;
 use patchpilot_inventory::{Format, Inventory};
 use patchpilot_matcher::Index;
 use patchpilot_osv::{AdvisoryKind, SeverityLevel};
+use patchpilot_prioritize::Assessment;
 use patchpilot_report::{
     CoverageState, DatabaseInfo, Finding, Input, Report, Summary, Tool, Unrated, Warning,
 };
@@ -485,26 +486,26 @@ fn rank(
     let today = crate::prioritize::today();
     let fallback = patchpilot_risk::ResolvedAsset::default();
     for f in &mut report.findings {
-        // Informational advisories (unmaintained, unsound, notices) are not ranked among
-        // vulnerabilities, and are due only when the policy says (`[sla] informational`).
-        if f.kind != AdvisoryKind::Vulnerability {
-            f.due = policy.sla.informational_due(today);
-            continue;
-        }
         let asset = assets.get(&f.source).unwrap_or(&fallback);
         // The database the findings were matched against.
         let adv = db
             .get(&f.advisory.id)
             .ok_or_else(|| anyhow!("{}: not in the advisory database", f.advisory.id))?;
-        f.risk = Some(crate::prioritize::assess_with(
+        // Informational advisories (unmaintained, unsound, notices) are not ranked among
+        // vulnerabilities, and are due only when the policy says (`[sla] informational`):
+        // the server ranks through the same function.
+        match patchpilot_prioritize::assess_finding(
             adv,
             !f.fixed_versions.is_empty(),
+            today,
             &intel,
             nvd.as_ref(),
             asset,
             policy,
-            today,
-        ));
+        ) {
+            Assessment::Vulnerability(risk) => f.risk = Some(*risk),
+            Assessment::Informational { due, .. } => f.due = due,
+        }
     }
     patchpilot_report::sort_by_risk(&mut report.findings);
     Ok(())

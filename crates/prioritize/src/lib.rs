@@ -15,10 +15,15 @@
 //!   the advisory's own CVSS vector when the risk model can read it, else NVD's preferred
 //!   metric for the CVE alias with the highest score (credited in the `cvss` factor and the
 //!   sentence: "CVSS 9.8 critical from NVD, 2024-11-21").
+//! - **Which findings are ranked** (pure): [`assess_finding`] assesses vulnerabilities
+//!   only; an informational advisory (RustSec unmaintained, unsound, notice) is not ranked
+//!   among them ([`Assessment::queue_key`] puts it after every vulnerability) and is due
+//!   only when the policy sets `[sla] informational`. The CLI and the server both rank
+//!   through it.
 //!
 //! Not here: where the asset context comes from (the CLI layers flags, inventory labels
 //! and the policy's `[asset]`; the server uses the asset record), the order of a ranked
-//! list, and output.
+//! list (`patchpilot-risk`'s [`QueueKey`]), and output.
 //!
 //! Why a crate of its own: `patchpilot-risk` is pure and knows neither OSV advisories nor
 //! files, and `patchpilot-feeds` is about fetching feeds, not using them; the binary and
@@ -30,9 +35,10 @@ use std::path::{Path, PathBuf};
 
 use patchpilot_intel::nvd::CvssMetric;
 use patchpilot_intel::{Date, EpssError, EpssScores, KevCatalog, KevError, NvdRecord, NvdStore};
-use patchpilot_osv::Advisory;
+use patchpilot_osv::{Advisory, AdvisoryKind};
 use patchpilot_risk::{
-    CvssInput, EpssSignal, KevSignal, Policy, PolicyError, ResolvedAsset, Risk, Severity,
+    CvssInput, Due, EpssSignal, KevSignal, Policy, PolicyError, QueueKey, ResolvedAsset, Risk,
+    Severity,
 };
 
 /// Why intel or a policy could not be loaded. One line, naming the file.
@@ -252,6 +258,72 @@ pub fn assess(
         say_why_no_cvss(&mut risk, unrated_reason(&cves, nvd_store));
     }
     risk
+}
+
+/// What a ranking makes of a finding, by its advisory's kind ([`assess_finding`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Assessment {
+    /// A vulnerability: assessed, ranked by its risk (boxed: a risk is large, a notice's
+    /// assessment small).
+    Vulnerability(Box<Risk>),
+    /// An informational advisory (unmaintained, unsound, notice): not a vulnerability, so
+    /// not assessed nor ranked among vulnerabilities; due only when the policy sets
+    /// `[sla] informational` ([`patchpilot_risk::SlaPolicy::informational_due`]).
+    Informational {
+        kind: AdvisoryKind,
+        due: Option<Due>,
+    },
+}
+
+impl Assessment {
+    /// The finding's place in a queue: vulnerabilities by risk, then informational
+    /// advisories ([`QueueKey::queue_cmp`]).
+    pub fn queue_key(&self) -> QueueKey {
+        match self {
+            Assessment::Vulnerability(r) => QueueKey::Ranked(r.rank_key()),
+            Assessment::Informational { due, .. } => QueueKey::Informational {
+                due: due.map(|d| d.date),
+            },
+        }
+    }
+
+    /// The advisory's kind.
+    pub fn kind(&self) -> AdvisoryKind {
+        match self {
+            Assessment::Vulnerability(_) => AdvisoryKind::Vulnerability,
+            Assessment::Informational { kind, .. } => *kind,
+        }
+    }
+}
+
+/// A finding of `advisory` as a ranking takes it (`scan --prioritize` and the server's
+/// `prioritize=true` both go through here, so they cannot disagree): a vulnerability is
+/// [`assess`]ed; an informational advisory is not, and is due `[sla] informational` days
+/// after `first_seen`, or never when the policy does not say.
+pub fn assess_finding(
+    advisory: &Advisory,
+    fix_available: bool,
+    first_seen: Date,
+    intel: &Intel,
+    nvd: Option<&NvdStore>,
+    asset: &ResolvedAsset,
+    policy: &Policy,
+) -> Assessment {
+    match advisory.kind {
+        AdvisoryKind::Vulnerability => Assessment::Vulnerability(Box::new(assess(
+            advisory,
+            fix_available,
+            first_seen,
+            intel,
+            nvd,
+            asset,
+            policy,
+        ))),
+        kind => Assessment::Informational {
+            kind,
+            due: policy.sla.informational_due(first_seen),
+        },
+    }
 }
 
 /// Why a finding has no CVSS score to rank by, in a few words: its advisory carries none,

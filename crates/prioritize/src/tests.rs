@@ -467,3 +467,43 @@ fn a_finding_without_cvss_says_why_in_its_factor_and_sentence() {
         );
     }
 }
+
+/// Informational advisories are not assessed as vulnerabilities: no risk, a due date only
+/// when the policy sets `[sla] informational`, and a place after every vulnerability.
+#[test]
+fn informational_advisories_are_not_ranked_and_due_only_when_the_policy_says() {
+    let intel = Intel::default();
+    let asset = ResolvedAsset::default();
+    let day = date("2026-02-01");
+    let vuln = advisory_with(&["CVE-2099-0001"], None);
+    for (word, kind) in [
+        ("unmaintained", AdvisoryKind::Unmaintained),
+        ("unsound", AdvisoryKind::Unsound),
+        ("notice", AdvisoryKind::Notice),
+    ] {
+        let notice = advisory(&format!(
+            r#"{{"id": "RUSTSEC-2099-0001", "modified": "2026-01-01T00:00:00Z",
+                "affected": [{{"package": {{"ecosystem": "crates.io", "name": "old"}},
+                  "database_specific": {{"informational": "{word}"}}}}]}}"#
+        ));
+        let mut policy = Policy::default();
+        let a = assess_finding(&notice, false, day, &intel, None, &asset, &policy);
+        assert_eq!(a, Assessment::Informational { kind, due: None });
+        assert_eq!(a.kind(), kind);
+        policy.sla.informational = Some(30);
+        let a = assess_finding(&notice, false, day, &intel, None, &asset, &policy);
+        let due = policy.sla.informational_due(day);
+        assert_eq!(a, Assessment::Informational { kind, due });
+        assert_eq!(due.unwrap().date, date("2026-03-03"));
+        // After a vulnerability, even the least urgent one.
+        let v = assess_finding(&vuln, true, day, &intel, None, &asset, &policy);
+        let Assessment::Vulnerability(r) = &v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(**r, assess(&vuln, true, day, &intel, None, &asset, &policy));
+        assert_eq!(
+            v.queue_key().queue_cmp(&a.queue_key()),
+            std::cmp::Ordering::Less
+        );
+    }
+}

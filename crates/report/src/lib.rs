@@ -861,15 +861,22 @@ fn decision_word(d: patchpilot_risk::Decision) -> &'static str {
     }
 }
 
-/// Rank findings by risk ([`patchpilot_risk::Risk::rank_cmp`]: highest score first, then
-/// the more urgent SSVC decision and the earlier due date); findings without an assessment go last in their previous order.
+/// Rank findings in queue order ([`patchpilot_risk::QueueKey::queue_cmp`], as the server
+/// ranks): vulnerabilities by risk (highest score first, then the more urgent SSVC decision
+/// and the earlier due date), then informational advisories (the earlier due date first,
+/// none last), then vulnerabilities without an assessment; ties keep their previous order.
 pub fn sort_by_risk(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| match (&a.risk, &b.risk) {
-        (Some(x), Some(y)) => x.rank_cmp(y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    });
+    fn key(f: &Finding) -> patchpilot_risk::QueueKey {
+        use patchpilot_risk::QueueKey;
+        match (&f.risk, f.kind) {
+            (Some(r), _) => QueueKey::Ranked(r.rank_key()),
+            (None, AdvisoryKind::Vulnerability) => QueueKey::Unassessed,
+            (None, _) => QueueKey::Informational {
+                due: f.due.map(|d| d.date),
+            },
+        }
+    }
+    findings.sort_by(|a, b| key(a).queue_cmp(&key(b)));
 }
 
 fn kind_word(k: AdvisoryKind) -> &'static str {

@@ -284,6 +284,49 @@ impl RankKey {
     }
 }
 
+/// A finding's place in a queue (`scan --prioritize`, the server's `prioritize=true`):
+/// vulnerabilities first, by their risk ([`RankKey::rank_cmp`]); then informational
+/// advisories (unmaintained, unsound, notice), which are not ranked among vulnerabilities,
+/// the earlier due date first and those without one (the policy sets no
+/// `[sla] informational`) last; then findings that could not be assessed at all (on the
+/// server, those whose advisory is no longer in the database).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum QueueKey {
+    /// A vulnerability, by its risk.
+    Ranked(RankKey),
+    /// An informational advisory, by its due date ([`SlaPolicy::informational_due`]).
+    Informational { due: Option<Date> },
+    /// Not assessed.
+    Unassessed,
+}
+
+impl QueueKey {
+    /// The queue order: `Less` means `self` comes first.
+    pub fn queue_cmp(&self, other: &QueueKey) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (QueueKey::Ranked(a), QueueKey::Ranked(b)) => a.rank_cmp(b),
+            (QueueKey::Informational { due: a }, QueueKey::Informational { due: b }) => {
+                match (a, b) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                }
+            }
+            _ => self.group().cmp(&other.group()),
+        }
+    }
+
+    fn group(&self) -> u8 {
+        match self {
+            QueueKey::Ranked(_) => 0,
+            QueueKey::Informational { .. } => 1,
+            QueueKey::Unassessed => 2,
+        }
+    }
+}
+
 impl Risk {
     pub fn rank_key(&self) -> RankKey {
         RankKey {

@@ -15,9 +15,16 @@
 //! first seen and its asset's context (the threat intelligence, policy and advisory
 //! database are fixed for one ranking), and a fleet has far fewer such combinations than
 //! findings: the same advisory on many hosts alike. So a ranking assesses each combination
-//! once and keeps only what ranks it ([`RankKey`] of `patchpilot-risk`, a few bytes, so the cache can hold all
-//! the combinations of a large fleet); a finding that makes the answer is assessed again
-//! in full. The answer is the same as assessing every finding in full.
+//! once and keeps only what ranks it ([`QueueKey`] of `patchpilot-risk`, a few bytes, so
+//! the cache can hold all the combinations of a large fleet); a finding that makes the
+//! answer is assessed again in full. The answer is the same as assessing every finding in full.
+//!
+//! Informational advisories (RustSec unmaintained, unsound, notices) are not
+//! vulnerabilities: as in `scan --prioritize` (the same
+//! [`patchpilot_prioritize::assess_finding`]), they carry no `risk`, are due only when the
+//! policy sets `[sla] informational`, and rank after every vulnerability
+//! ([`patchpilot_risk::QueueKey`]); findings whose advisory is no longer in the database
+//! rank last.
 //!
 //! The asset's stored context maps onto the risk engine's one to one, except data
 //! sensitivity, whose three stored levels map onto the engine's four by their ends and
@@ -31,11 +38,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use patchpilot_intel::{Date, NvdStore};
-use patchpilot_osv::Advisory;
-use patchpilot_prioritize::Intel;
+use patchpilot_osv::{Advisory, AdvisoryKind};
+use patchpilot_prioritize::{Assessment, Intel};
 use patchpilot_risk::{
-    AssetContext, DataSensitivity, Environment, Exposure, Policy, RankKey, ResolvedAsset, Risk,
-    Tier,
+    AssetContext, DataSensitivity, Due, Environment, Exposure, Policy, QueueKey, ResolvedAsset,
+    Risk, Tier,
 };
 use patchpilot_store::{
     Asset, Environment as AssetEnv, Exposure as AssetExposure, Finding, FindingFilter, Sensitivity,
@@ -100,17 +107,52 @@ pub fn load_policy(path: &Path) -> Result<Policy, patchpilot_prioritize::Error> 
     Ok(p)
 }
 
-/// A finding, and with `prioritize=true` its risk.
+/// A finding, and with `prioritize=true` its kind and its risk (or, for an informational
+/// advisory, its due date).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RankedFinding {
     #[serde(flatten)]
     pub finding: Finding,
-    /// With `prioritize=true`: the assessment, the same object as a finding's `risk` in
-    /// `patchpilot scan --prioritize --format json`. Absent when the finding's advisory is
-    /// no longer in the advisory database (such findings rank last).
+    /// With `prioritize=true`: the advisory's kind, `vulnerability` or an informational
+    /// kind (`unmaintained`, `unsound`, `notice`), as a finding's `kind` in `patchpilot scan
+    /// --format json`. Absent when the finding's advisory is no longer in the advisory
+    /// database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, required = false)]
+    pub kind: Option<AdvisoryKind>,
+    /// With `prioritize=true`, for a vulnerability: the assessment, the same object as a
+    /// finding's `risk` in `patchpilot scan --prioritize --format json`. Absent for an
+    /// informational advisory (not ranked among vulnerabilities: it ranks after them), and
+    /// when the finding's advisory is no longer in the advisory database (such findings
+    /// rank last).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = RiskSchema, required = false)]
     pub risk: Option<Risk>,
+    /// With `prioritize=true`, for an informational advisory: its due date, only when the
+    /// policy sets `[sla] informational` (rule `informational`), as a finding's `due` in
+    /// `patchpilot scan --prioritize --format json`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<DueSchema>, required = false)]
+    pub due: Option<Due>,
+}
+
+impl RankedFinding {
+    /// `finding` as a ranking returns it: with what its assessment says (nothing when its
+    /// advisory is gone).
+    fn new(finding: Finding, assessment: Option<Assessment>) -> RankedFinding {
+        let kind = assessment.as_ref().map(Assessment::kind);
+        let (risk, due) = match assessment {
+            Some(Assessment::Vulnerability(r)) => (Some(*r), None),
+            Some(Assessment::Informational { due, .. }) => (None, due),
+            None => (None, None),
+        };
+        RankedFinding {
+            finding,
+            kind,
+            risk,
+            due,
+        }
+    }
 }
 
 /// The asset's stored context, as the risk engine reads it (see the module docs).
@@ -155,7 +197,9 @@ const ASSET_PAGE: u32 = 1_000;
 const CACHED: usize = 1 << 17;
 
 /// The best `limit` findings `filter` selects (its `after_id` and `limit` are ignored),
-/// ranked as `scan --prioritize` ranks ([`Risk::rank_cmp`]), then by the lower id.
+/// ranked as `scan --prioritize` ranks ([`QueueKey::queue_cmp`]: vulnerabilities by risk,
+/// then informational advisories, then findings whose advisory is gone), then by the lower
+/// id.
 pub async fn rank(
     store: &dyn Store,
     matcher: Arc<Matcher>,
@@ -205,10 +249,13 @@ pub async fn rank(
         let assess = tokio::task::spawn_blocking(move || {
             for f in page {
                 let (fix, advisory) = (!f.fixed_versions.is_empty(), |id: &str| m.advisory(id));
-                let key = risks.rank_key(&f.advisory_id, fix, f.first_seen, f.asset_id, advisory);
+                let key = risks.queue_key(&f.advisory_id, fix, f.first_seen, f.asset_id, advisory);
                 if top.admits(key, f.id) {
-                    let risk = risks.risk(&f.advisory_id, fix, f.first_seen, f.asset_id, advisory);
-                    top.push(Ranked(RankedFinding { finding: f, risk }));
+                    let a = risks.assess(&f.advisory_id, fix, f.first_seen, f.asset_id, advisory);
+                    top.push(Ranked {
+                        key,
+                        entry: RankedFinding::new(f, a),
+                    });
                 }
             }
             (top, risks)
@@ -245,8 +292,8 @@ struct Assessments {
     context_index: HashMap<String, u32>,
     /// Asset id → index in `contexts`.
     asset_context: HashMap<i64, u32>,
-    /// Advisory id → key → the risk's rank key (none: the advisory is not in the database).
-    cache: HashMap<String, HashMap<AssessmentKey, Option<RankKey>>>,
+    /// Advisory id → key → the finding's queue key.
+    cache: HashMap<String, HashMap<AssessmentKey, QueueKey>>,
     cached: usize,
     max_cached: usize,
 }
@@ -281,21 +328,22 @@ impl Assessments {
         Ok(())
     }
 
-    /// The risk of a finding of advisory `advisory_id` on asset `asset_id` (added before),
-    /// first seen at `first_seen`: `patchpilot_prioritize::assess` in the asset's context,
-    /// on the advisory `advisory` finds; none when there is no such advisory.
-    fn risk<'a>(
+    /// The assessment of a finding of advisory `advisory_id` on asset `asset_id` (added
+    /// before), first seen at `first_seen`: `patchpilot_prioritize::assess_finding` in the
+    /// asset's context, on the advisory `advisory` finds; none when there is no such
+    /// advisory.
+    fn assess<'a>(
         &self,
         advisory_id: &str,
         fix: bool,
         first_seen: Ts,
         asset_id: i64,
         advisory: impl FnOnce(&str) -> Option<&'a Advisory>,
-    ) -> Option<Risk> {
+    ) -> Option<Assessment> {
         let context = self.asset_context[&asset_id];
         let c = &*self.ctx;
         advisory(advisory_id).map(|adv| {
-            patchpilot_prioritize::assess(
+            patchpilot_prioritize::assess_finding(
                 adv,
                 fix,
                 day_of(first_seen),
@@ -307,16 +355,16 @@ impl Assessments {
         })
     }
 
-    /// What ranks [`Assessments::risk`] of the same finding, from the cache when it was
+    /// What ranks [`Assessments::assess`] of the same finding, from the cache when it was
     /// assessed before (`advisory` is asked only when not).
-    fn rank_key<'a>(
+    fn queue_key<'a>(
         &mut self,
         advisory_id: &str,
         fix: bool,
         first_seen: Ts,
         asset_id: i64,
         advisory: impl FnOnce(&str) -> Option<&'a Advisory>,
-    ) -> Option<RankKey> {
+    ) -> QueueKey {
         let key = (fix, day_of(first_seen), self.asset_context[&asset_id]);
         if let Some(k) = self.cache.get(advisory_id).and_then(|m| m.get(&key)) {
             return *k;
@@ -326,8 +374,8 @@ impl Assessments {
             self.cached = 0;
         }
         let rank = self
-            .risk(advisory_id, fix, first_seen, asset_id, advisory)
-            .map(|r| r.rank_key());
+            .assess(advisory_id, fix, first_seen, asset_id, advisory)
+            .map_or(QueueKey::Unassessed, |a| a.queue_key());
         self.cache
             .entry(advisory_id.to_string())
             .or_default()
@@ -337,24 +385,20 @@ impl Assessments {
     }
 }
 
-/// `(rank key, finding id)` in rank order: `Less` ranks first. A finding without a risk
-/// (its advisory gone from the database) ranks after every finding with one.
-fn rank_cmp(a: (Option<RankKey>, i64), b: (Option<RankKey>, i64)) -> Ordering {
-    match (a.0, b.0) {
-        (Some(x), Some(y)) => x.rank_cmp(&y),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    }
-    .then(a.1.cmp(&b.1))
+/// `(queue key, finding id)` in rank order: `Less` ranks first.
+fn rank_cmp(a: (QueueKey, i64), b: (QueueKey, i64)) -> Ordering {
+    a.0.queue_cmp(&b.0).then(a.1.cmp(&b.1))
 }
 
 /// A ranked finding ordered by rank: `Less` ranks first.
-struct Ranked(RankedFinding);
+struct Ranked {
+    key: QueueKey,
+    entry: RankedFinding,
+}
 
 impl Ranked {
-    fn key(&self) -> (Option<RankKey>, i64) {
-        (self.0.risk.as_ref().map(Risk::rank_key), self.0.finding.id)
+    fn key(&self) -> (QueueKey, i64) {
+        (self.key, self.entry.finding.id)
     }
 }
 
@@ -392,9 +436,9 @@ impl Top {
         }
     }
 
-    /// Whether a finding with a risk of this rank key and this id would be kept (so only
-    /// those are assessed in full).
-    fn admits(&self, key: Option<RankKey>, id: i64) -> bool {
+    /// Whether a finding with this queue key and this id would be kept (so only those are
+    /// assessed in full).
+    fn admits(&self, key: QueueKey, id: i64) -> bool {
         self.heap.len() < self.limit
             || self
                 .heap
@@ -415,7 +459,7 @@ impl Top {
         self.heap
             .into_sorted_vec()
             .into_iter()
-            .map(|r| r.0)
+            .map(|r| r.entry)
             .collect()
     }
 }
@@ -460,15 +504,16 @@ pub enum SsvcDecision {
 }
 
 /// When the finding is due and which SLA rule set it: `severity` (`days` after first seen
-/// for `severity`), `kev-days` (`days` after the later of first seen and the KEV listing)
-/// or `kev-due-date` (CISA's own date).
+/// for `severity`), `kev-days` (`days` after the later of first seen and the KEV listing),
+/// `kev-due-date` (CISA's own date) or, for an informational advisory, `informational`
+/// (`days` after first seen, the policy's `[sla] informational`).
 #[derive(ToSchema)]
 #[schema(as = RiskDue)]
 #[allow(dead_code)]
 pub struct DueSchema {
     #[schema(value_type = String, format = Date)]
     date: (),
-    /// `severity`, `kev-days` or `kev-due-date`.
+    /// `severity`, `kev-days`, `kev-due-date` or `informational`.
     rule: String,
     severity: Option<String>,
     days: Option<u32>,
@@ -521,27 +566,42 @@ mod tests {
         r
     }
 
-    fn ranked(id: i64, r: Option<(f32, &str)>) -> Ranked {
-        Ranked(RankedFinding {
-            finding: finding(id),
-            risk: r.map(|(s, d)| risk(s, d)),
-        })
+    /// A vulnerability's queue key.
+    fn vuln(score: f32, due: &str) -> QueueKey {
+        QueueKey::Ranked(risk(score, due).rank_key())
+    }
+
+    /// An informational advisory's queue key.
+    fn notice(due: Option<&str>) -> QueueKey {
+        QueueKey::Informational {
+            due: due.map(|d| d.parse().unwrap()),
+        }
+    }
+
+    fn ranked(id: i64, key: QueueKey) -> Ranked {
+        Ranked {
+            key,
+            entry: RankedFinding::new(finding(id), None),
+        }
     }
 
     #[test]
-    fn top_keeps_the_best_by_score_then_due_date_then_id() {
+    fn top_keeps_the_best_by_score_then_due_date_then_id_and_notices_after_vulnerabilities() {
         let all = [
-            (7, Some((50.0, "2026-05-01"))),
-            (3, Some((80.0, "2026-06-01"))),
-            (9, None),
-            (4, Some((80.0, "2026-04-01"))),
-            (2, Some((50.0, "2026-05-01"))),
-            (1, Some((10.0, "2026-01-01"))),
+            (7, vuln(50.0, "2026-05-01")),
+            (3, vuln(80.0, "2026-06-01")),
+            (9, QueueKey::Unassessed),
+            (12, notice(None)),
+            (4, vuln(80.0, "2026-04-01")),
+            (11, notice(Some("2026-09-01"))),
+            (2, vuln(50.0, "2026-05-01")),
+            (13, notice(Some("2026-02-01"))),
+            (1, vuln(10.0, "2026-01-01")),
         ];
         let top = |limit| {
             let mut t = Top::new(limit);
-            for (id, r) in all {
-                t.push(ranked(id, r));
+            for (id, key) in all {
+                t.push(ranked(id, key));
             }
             t
         };
@@ -551,22 +611,25 @@ mod tests {
                 .map(|r| r.finding.id)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(ids(top(10)), [4, 3, 2, 7, 1, 9]);
+        assert_eq!(ids(top(20)), [4, 3, 2, 7, 1, 13, 11, 12, 9]);
+        assert_eq!(ids(top(6)), [4, 3, 2, 7, 1, 13]);
         assert_eq!(ids(top(3)), [4, 3, 2]);
         assert_eq!(ids(top(0)), Vec::<i64>::new());
         // What `push` would keep, `admits` says beforehand (a ranking builds only those).
         let t = top(3);
-        let key = |s: f32, d: &str| Some(risk(s, d).rank_key());
-        let admits = |id, r: Option<(f32, &str)>| t.admits(r.and_then(|(s, d)| key(s, d)), id);
-        assert!(admits(8, Some((90.0, "2026-12-01"))));
+        assert!(t.admits(vuln(90.0, "2026-12-01"), 8));
         assert!(
-            admits(1, Some((50.0, "2026-05-01"))),
+            t.admits(vuln(50.0, "2026-05-01"), 1),
             "ties go to the lower id"
         );
-        assert!(!admits(5, Some((50.0, "2026-05-01"))));
-        assert!(!admits(0, None));
-        assert!(top(10).admits(None, 99), "room left");
-        assert!(!top(0).admits(key(99.0, "2026-01-01"), 1));
+        assert!(!t.admits(vuln(50.0, "2026-05-01"), 5));
+        assert!(!t.admits(QueueKey::Unassessed, 0));
+        assert!(
+            !t.admits(notice(Some("2000-01-01")), 0),
+            "a notice never displaces a vulnerability"
+        );
+        assert!(top(20).admits(QueueKey::Unassessed, 99), "room left");
+        assert!(!top(0).admits(vuln(99.0, "2026-01-01"), 1));
     }
 
     #[test]
@@ -635,15 +698,26 @@ mod tests {
         let advisories = [
             advisory("PP-1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
             advisory("PP-2", "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"),
+            patchpilot_osv::parse_json(
+                br#"{"id": "PP-NOTE", "modified": "2026-01-01T00:00:00Z",
+                     "database_specific": {"informational": "unsound"}}"#,
+            )
+            .unwrap(),
         ];
         let days = [
             Ts::parse_rfc3339("2026-03-10T01:00:00Z").unwrap(),
             Ts::parse_rfc3339("2026-03-10T23:00:00Z").unwrap(), // the same day
             Ts::parse_rfc3339("2026-05-02T12:00:00Z").unwrap(),
         ];
-        let ctx = Arc::new(RiskContext::default());
+        // Informational advisories are due 30 days after first seen.
+        let mut policy = Policy::default();
+        policy.sla.informational = Some(30);
+        let ctx = Arc::new(RiskContext {
+            policy,
+            ..RiskContext::default()
+        });
         let fresh = |adv: &Advisory, fix: bool, seen: Ts, a: &Asset| {
-            patchpilot_prioritize::assess(
+            patchpilot_prioritize::assess_finding(
                 adv,
                 fix,
                 day_of(seen),
@@ -653,7 +727,8 @@ mod tests {
                 &ctx.policy,
             )
         };
-        // Every combination (and an advisory no longer in the database), twice, in an order
+        // Every combination (an informational advisory, and one no longer in the database
+        // too), twice, in an order
         // that revisits each key after others; with room for everything, and with room for
         // two (the cache starts again often).
         for max_cached in [CACHED, 2] {
@@ -665,14 +740,17 @@ mod tests {
             for _ in 0..2 {
                 for seen in days {
                     for fix in [true, false] {
-                        for id in ["PP-1", "PP-GONE", "PP-2"] {
+                        for id in ["PP-1", "PP-GONE", "PP-NOTE", "PP-2"] {
                             for a in &assets {
                                 let find = |id: &str| advisories.iter().find(|adv| adv.id == id);
                                 let want = find(id).map(|adv| fresh(adv, fix, seen, a));
-                                let got = risks.rank_key(id, fix, seen, a.id, find);
+                                let got = risks.queue_key(id, fix, seen, a.id, find);
                                 let case = format!("{id} {fix} {seen:?} {}", a.id);
-                                assert_eq!(got, want.as_ref().map(Risk::rank_key), "{case}");
-                                assert_eq!(risks.risk(id, fix, seen, a.id, find), want, "{case}");
+                                let key = want
+                                    .as_ref()
+                                    .map_or(QueueKey::Unassessed, Assessment::queue_key);
+                                assert_eq!(got, key, "{case}");
+                                assert_eq!(risks.assess(id, fix, seen, a.id, find), want, "{case}");
                             }
                         }
                     }
@@ -682,6 +760,10 @@ mod tests {
         }
         // The cases the cache must keep apart do differ: the same advisory on different
         // contexts, on different days, with and without a fix.
+        let fresh = |adv, fix, seen, a| match fresh(adv, fix, seen, a) {
+            Assessment::Vulnerability(r) => *r,
+            other => panic!("{other:?}"),
+        };
         let (adv, seen) = (&advisories[0], days[0]);
         assert_ne!(
             fresh(adv, true, seen, &assets[0]).score,

@@ -558,8 +558,16 @@ pub struct FindingQuery {
     /// the other parameters select.
     limit: Option<u32>,
     /// Rank by risk, as `patchpilot scan --prioritize` does, in each asset's stored
-    /// context, SLA clocks started at `first_seen`: each finding carries `risk`; highest
-    /// score first, then the more urgent SSVC decision, the earlier due date, the lower id.
+    /// context, SLA clocks started at `first_seen`: each finding carries its advisory's
+    /// `kind`, and a vulnerability its `risk`; highest score first, then the more urgent
+    /// SSVC decision, the earlier due date, the lower id. Informational advisories
+    /// (`kind` `unmaintained`, `unsound` or `notice`) are not vulnerabilities: they carry
+    /// no `risk`, rank after every vulnerability (the earlier `due` first, then those
+    /// without one, then by id), and carry a `due` date only when the server's policy sets
+    /// `[sla] informational`. So the top of the queue is vulnerabilities; with a `limit`
+    /// below their number no notice is returned (filter by `asset_id` or `advisory` to see
+    /// them). Findings whose advisory is no longer in the advisory database come last,
+    /// without `kind` or `risk`.
     #[serde(default)]
     prioritize: bool,
 }

@@ -3,11 +3,14 @@
 //!
 //! Parsing follows dpkg's `parseversion`: leading and trailing blanks are trimmed, the epoch
 //! is everything before the first `:` and must be a number in `0..=i32::MAX`, the revision is
-//! everything after the last `-`. Where dpkg only *warns* (`dpkg --compare-versions` still
-//! compares), we accept a version whose upstream does not start with a digit, but we reject
-//! characters dpkg calls invalid (upstream: ASCII alphanumerics and `.+~-:`; revision: ASCII
-//! alphanumerics and `.+~`), because no package can be built with them and they mostly mean
-//! the input is not a version at all.
+//! everything after the last `-`. Everything dpkg fails with ("bad syntax" errors:
+//! `dpkg --compare-versions` exits 2) is an error here too, with dpkg's reason. Where dpkg
+//! only *warns* (`dpkg --compare-versions` still compares), we accept a version whose
+//! upstream does not start with a digit (`a1.0`; `1::` is epoch 1, upstream `:`, and greater
+//! than `2`, as dpkg says), but we reject characters dpkg calls invalid (upstream: ASCII
+//! alphanumerics and `.+~-:`; revision: ASCII alphanumerics and `.+~`), because no package
+//! can be built with them and they mostly mean the input is not a version at all. The
+//! integration tests hold both lists as tables and check them against dpkg.
 //!
 //! Comparison is allocation-free: the epoch is an integer, and upstream and revision are
 //! compared in place with `verrevcmp`, where `~` sorts before everything (even the end of the
@@ -61,7 +64,7 @@ impl DebVersion {
         };
         let up = &input[upstream.clone()];
         if up.is_empty() {
-            return Err(err("upstream version is empty"));
+            return Err(err("version number is empty"));
         }
         if let Some(c) = up
             .chars()

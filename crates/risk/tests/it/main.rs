@@ -657,3 +657,44 @@ fn rank_order_is_score_then_ssvc_then_due_date() {
     assert_eq!(kev.rank_cmp(&later), std::cmp::Ordering::Less);
     assert_eq!(kev.rank_cmp(&kev.clone()), std::cmp::Ordering::Equal);
 }
+
+/// Informational advisories (unmaintained, unsound, notice) come after every
+/// vulnerability, however low its risk; among them the earlier due date first, none last;
+/// findings that could not be assessed after all of them.
+#[test]
+fn informational_advisories_queue_after_every_vulnerability() {
+    use patchpilot_risk::QueueKey;
+    use std::cmp::Ordering;
+    let low = assess(
+        &Finding {
+            kev: None,
+            epss: None,
+            cvss: None,
+            ..example_finding()
+        },
+        &AssetContext::default(),
+        &Policy::default(),
+    );
+    let high = assess(&example_finding(), &tier1_internet(), &Policy::default());
+    let queue = [
+        QueueKey::Ranked(high.rank_key()),
+        QueueKey::Ranked(low.rank_key()),
+        QueueKey::Informational {
+            due: Some(d("2020-01-01")),
+        },
+        QueueKey::Informational {
+            due: Some(d("2024-01-01")),
+        },
+        QueueKey::Informational { due: None },
+        QueueKey::Unassessed,
+    ];
+    for (i, a) in queue.iter().enumerate() {
+        for (j, b) in queue.iter().enumerate() {
+            assert_eq!(a.queue_cmp(b), i.cmp(&j), "{a:?} vs {b:?}");
+        }
+    }
+    assert_eq!(
+        QueueKey::Informational { due: None }.queue_cmp(&QueueKey::Informational { due: None }),
+        Ordering::Equal
+    );
+}

@@ -399,3 +399,105 @@ async fn a_server_policy_sets_the_sla_and_bad_feeds_or_policies_stop_the_start()
     assert!(e.starts_with("threat intelligence: "), "{e}");
     assert!(e.contains("epss.csv.gz: EPSS file line 1"), "{e}");
 }
+
+/// A RustSec informational advisory (unmaintained) for `old-crate`, as RustSec's OSV export
+/// marks it (`affected[].database_specific.informational`).
+const NOTICE: &str = r#"{
+  "schema_version": "1.6.0",
+  "id": "RUSTSEC-2099-0001",
+  "modified": "2026-01-01T00:00:00Z",
+  "published": "2026-01-01T00:00:00Z",
+  "summary": "old-crate is unmaintained",
+  "affected": [{
+    "package": {"ecosystem": "crates.io", "name": "old-crate"},
+    "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}],
+    "database_specific": {"informational": "unmaintained", "categories": []}
+  }]
+}"#;
+
+/// Informational advisories (unmaintained, unsound, notices) are not vulnerabilities: as in
+/// `scan --prioritize`, they carry no risk and no due date unless the policy sets
+/// `[sla] informational`, and they rank after every vulnerability, even one on the least
+/// exposed asset while the notice is on the most exposed.
+#[tokio::test]
+async fn notices_rank_after_every_vulnerability_and_are_due_only_when_the_policy_says_on_every_backend(
+) {
+    for backend in backends(
+        "notices_rank_after_every_vulnerability_and_are_due_only_when_the_policy_says_on_every_backend",
+    ) {
+        let db = fixture_db();
+        let notices = tempfile::tempdir().unwrap();
+        std::fs::write(notices.path().join("RUSTSEC-2099-0001.json"), NOTICE).unwrap();
+        patchpilot_advisory_db::import(db.path(), &[notices.path().to_path_buf()], &mut |_| {})
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("policy.toml");
+        std::fs::write(&policy, "[sla]\ninformational = 30\n").unwrap();
+
+        for with_policy in [false, true] {
+            let path = policy.clone();
+            let srv = TestServer::start_with(&backend, Some(db.path()), move |c| {
+                if with_policy {
+                    c.policy = Some(path);
+                }
+            })
+            .await;
+            let (crown, crown_agent) = srv.enroll("crown-jewel").await;
+            let (kiosk, kiosk_agent) = srv.enroll("kiosk").await;
+            patch_asset(&srv, crown, json!({"tier": 1, "exposure": "internet-facing"})).await;
+            patch_asset(&srv, kiosk, json!({"tier": 4, "exposure": "isolated"})).await;
+            let reports = [
+                (&crown_agent, vec![("crates.io", "old-crate", "1.0.0")]),
+                // Unrated (no CVSS): the least urgent vulnerability there is.
+                (&kiosk_agent, vec![("PyPI", "Django", "4.1")]),
+            ];
+            for (agent, pkgs) in reports {
+                let (s, ack) = srv
+                    .post("/api/v1/agent/inventory", agent, report("r1", &pkgs))
+                    .await;
+                assert_eq!((s, &ack["findings_opened"]), (200, &json!(1)), "{ack}");
+            }
+
+            let ranked = findings(&srv, "prioritize=true").await;
+            let case = format!("{} policy {with_policy}", backend.name());
+            assert_eq!(ranked.len(), 2, "{case}: {ranked:?}");
+            let (vuln, notice) = (&ranked[0], &ranked[1]);
+            assert_eq!(
+                (&vuln["advisory_id"], &vuln["kind"]),
+                (&json!("PP-TEST-0002"), &json!("vulnerability")),
+                "{case}: {vuln}"
+            );
+            assert!(vuln["risk"]["score"].is_number(), "{case}: {vuln}");
+            assert!(vuln.get("due").is_none(), "{case}: {vuln}");
+            assert_eq!(
+                (&notice["advisory_id"], &notice["kind"], &notice["asset_id"]),
+                (&json!("RUSTSEC-2099-0001"), &json!("unmaintained"), &json!(crown)),
+                "{case}: {notice}"
+            );
+            assert!(notice.get("risk").is_none(), "{case}: {notice}");
+            if with_policy {
+                let due = &notice["due"];
+                assert_eq!(
+                    (&due["rule"], &due["days"]),
+                    (&json!("informational"), &json!(30)),
+                    "{case}: {notice}"
+                );
+                assert_eq!(
+                    date(&due["date"]),
+                    day(&notice["first_seen"]).add_days(30),
+                    "{case}"
+                );
+            } else {
+                assert!(notice.get("due").is_none(), "{case}: {notice}");
+            }
+            // The top of the queue is vulnerabilities; the notice is there on its own asset.
+            let top = findings(&srv, "prioritize=true&limit=1").await;
+            assert_eq!(top[0]["id"], vuln["id"], "{case}");
+            let on_crown = findings(&srv, &format!("prioritize=true&asset_id={crown}")).await;
+            assert_eq!(on_crown.len(), 1, "{case}");
+            assert_eq!(on_crown[0]["id"], notice["id"], "{case}");
+            assert!(on_crown[0].get("risk").is_none(), "{case}");
+            srv.stop().await;
+        }
+    }
+}

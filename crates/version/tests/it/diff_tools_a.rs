@@ -261,6 +261,41 @@ fn deb_matches_dpkg() {
     report(t, "dpkg --compare-versions", pairs.len(), &failures);
 }
 
+/// The bad-syntax tables of `vectors_a` against dpkg itself: every error there makes
+/// `dpkg --compare-versions` fail (exit 2), and every warning there still compares, as
+/// the table says when we accept it.
+#[test]
+fn deb_bad_syntax_matches_dpkg() {
+    let t = "deb_bad_syntax_matches_dpkg";
+    if !patchpilot_testdata::require(
+        t,
+        patchpilot_testdata::have_program("dpkg"),
+        "dpkg not installed",
+    ) {
+        return;
+    }
+    let mut failures = Vec::new();
+    for &(bad, reason) in crate::vectors_a::DPKG_BAD_SYNTAX {
+        for op in ["lt", "eq", "gt"] {
+            if let Some(r) = dpkg_relation(bad, op, "2") {
+                failures.push(format!("{bad:?} {op} 2: dpkg says {r}, not {reason:?}"));
+            }
+        }
+    }
+    for &(odd, ours) in crate::vectors_a::DPKG_WARNINGS {
+        match dpkg_cmp(odd, "2") {
+            Ok(theirs) => {
+                if let Some(o) = ours.filter(|o| ord_num(*o) != theirs) {
+                    failures.push(format!("{odd:?} vs 2: dpkg {theirs}, ours {o:?}"));
+                }
+            }
+            Err(e) => failures.push(format!("{odd:?} vs 2: {e} (the table says it warns)")),
+        }
+    }
+    let n = crate::vectors_a::DPKG_BAD_SYNTAX.len() + crate::vectors_a::DPKG_WARNINGS.len();
+    report(t, "dpkg --compare-versions", n, &failures);
+}
+
 // ---------------------------------------------------------------- rpm
 
 /// EVRs in Red Hat and AlmaLinux feed samples: `name-E:V-R` strings (OVAL/CSAF) and OSV

@@ -263,6 +263,77 @@ fn deb_univers_cases() {
     );
 }
 
+/// dpkg's own "bad syntax" errors: what `parseversion` (lib/dpkg/parsehelp.c) fails with,
+/// so `dpkg --compare-versions` exits 2 and compares nothing. Each is rejected, with dpkg's
+/// reason. (An empty operand is not here: `--compare-versions` reads `""` as "no version"
+/// before parsing, while `parse` refuses it as dpkg's parser does.)
+pub(crate) const DPKG_BAD_SYNTAX: &[(&str, &str)] = &[
+    ("  \t", "version string is empty"),
+    ("1.0 1", "version string has embedded spaces"),
+    (" 1.0\t1 ", "version string has embedded spaces"),
+    (":1.0", "epoch in version is empty"),
+    ("a:1.0", "epoch in version is empty"),
+    ("+-1:1.0", "epoch in version is empty"),
+    ("1a:1.0", "epoch in version is not number"),
+    ("1.0-1:2", "epoch in version is not number"),
+    (" -1:1.0", "epoch in version is negative"),
+    ("2147483648:1.0", "epoch in version is too big"),
+    ("99999999999999999999:1.0", "epoch in version is too big"),
+    ("0:", "nothing after colon in version number"),
+    ("1:", "nothing after colon in version number"),
+    ("1.0-", "revision number is empty"),
+    ("1:1-", "revision number is empty"),
+    ("1:-", "revision number is empty"),
+    (" -1", "version number is empty"),
+    ("1:-1", "version number is empty"),
+];
+
+/// What dpkg only *warns* about ("bad syntax", yet `dpkg --compare-versions` compares and
+/// exits 0 or 1), each with how it compares to `2`: `Some` (accepted, ordered as dpkg
+/// orders it) or `None` (refused on purpose: a character dpkg calls invalid, which no
+/// package can be built with; see the `deb` module docs).
+pub(crate) const DPKG_WARNINGS: &[(&str, Option<Ordering>)] = &[
+    // Upstream `:` after epoch 1: does not start with a digit; epoch 1 > epoch 0.
+    ("1::", Some(Ordering::Greater)),
+    ("1:a", Some(Ordering::Greater)),
+    ("a1.0", Some(Ordering::Greater)),
+    ("0:~", Some(Ordering::Less)),
+    ("1.0_1", None),
+    ("1.0/2", None),
+    ("1.\u{e9}", None),
+    ("1:1.0-a_b", None),
+];
+
+/// Everything dpkg refuses as an error is refused, with dpkg's own reason; what dpkg only
+/// warns about is compared as dpkg compares it, or refused for an invalid character.
+/// `deb_bad_syntax_matches_dpkg` checks both tables against dpkg itself.
+#[test]
+fn deb_rejects_dpkgs_bad_syntax_errors_and_compares_its_warnings() {
+    for &(bad, reason) in DPKG_BAD_SYNTAX {
+        let e = DebVersion::parse(bad).expect_err(bad);
+        assert_eq!(
+            (e.scheme, e.reason.as_str()),
+            (Scheme::Deb, reason),
+            "{bad:?}"
+        );
+        assert!(Scheme::Deb.compare(bad, "2").is_err(), "{bad:?}");
+    }
+    let two = DebVersion::parse("2").unwrap();
+    for &(odd, ours) in DPKG_WARNINGS {
+        match ours {
+            Some(o) => assert_eq!(
+                DebVersion::parse(odd).map(|v| v.cmp(&two)),
+                Ok(o),
+                "{odd:?}"
+            ),
+            None => {
+                let e = DebVersion::parse(odd).expect_err(odd);
+                assert!(e.reason.starts_with("invalid character"), "{odd:?}: {e}");
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- rpm
 
 #[test]
