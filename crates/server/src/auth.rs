@@ -2,8 +2,10 @@
 //!
 //! A token is 256 random bits in hex; the store keeps only its SHA-256. Look-ups are
 //! cached for a few seconds per process (heartbeats would otherwise cost a query each),
-//! so a revoked token stops working within [`CACHE_TTL`] on every replica, and at once
-//! on the replica that revoked it (it forgets the token).
+//! and a revoked token stops working at once on every replica: the store announces the
+//! revocation (`Notice::TokensRevoked`, over PostgreSQL's NOTIFY) and each server forgets
+//! it; a notice lost with a dropped database connection still expires within
+//! [`CACHE_TTL`].
 //!
 //! Handlers take [`Authorized<R>`] as their first extractor after the state: the role
 //! set `R` is part of the handler's type, and the check runs in the extractor stage,
@@ -60,6 +62,12 @@ impl TokenCache {
     /// Forget a token now (this process revoked it or used up an enrolment token).
     pub fn forget_id(&self, id: i64) {
         self.forget_ids(&[id]);
+    }
+    /// Forget every token (revocation notices were lost).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.map.lock() {
+            map.clear();
+        }
     }
     /// Forget these tokens now (a re-enrolment revoked an asset's agent tokens).
     pub fn forget_ids(&self, ids: &[i64]) {

@@ -696,6 +696,23 @@ async fn follow_feed_updates(state: Arc<AppState>) {
     }
 }
 
+/// Forget revoked tokens at once, on every replica: a token revoked (or an agent token
+/// replaced by a re-enrolment) through another process would otherwise keep working here
+/// until its cache entry expires ([`auth::CACHE_TTL`]). A notice lost in a lagging
+/// channel empties the cache; one lost across a dropped database connection still
+/// expires within the TTL.
+async fn follow_revocations(state: Arc<AppState>) {
+    let mut notices = state.store.subscribe();
+    loop {
+        match notices.recv().await {
+            Ok(patchpilot_store::Notice::TokensRevoked { ids }) => state.tokens.forget_ids(&ids),
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => state.tokens.clear(),
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
 /// Load the advisory database another replica recorded, if it is not the one in use.
 async fn follow_advisories(state: &AppState) {
     let Ok(Some(fs)) = state.store.get_feed_state(FEED_STATE).await else {
@@ -1125,6 +1142,7 @@ pub async fn start(config: Config) -> Result<Running, StartError> {
     let (tx, rx) = tokio::sync::watch::channel(false);
     let router = app(state.clone());
     tokio::spawn(follow_feed_updates(state.clone()));
+    tokio::spawn(follow_revocations(state.clone()));
     let anchor = audit_anchor::Writer::start(
         state.store.clone(),
         &config.data_dir,

@@ -892,6 +892,12 @@ impl Store for PgStore {
             Some(&after),
         );
         append_audit(&mut tx, e).await?;
+        notify(
+            &mut tx,
+            &self.channel,
+            &Notice::TokensRevoked { ids: vec![id] },
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
@@ -993,6 +999,10 @@ impl Store for PgStore {
             codec::enroll_entry(now, &enroll, &enrolled, &revoked),
         )
         .await?;
+        if !enrolled.revoked_tokens.is_empty() {
+            let ids = enrolled.revoked_tokens.clone();
+            notify(&mut tx, &self.channel, &Notice::TokensRevoked { ids }).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(enrolled)
     }

@@ -596,6 +596,7 @@ impl Store for SqliteStore {
         );
         append_audit(&mut tx, e).await?;
         tx.commit().await.map_err(db)?;
+        self.notify(Notice::TokensRevoked { ids: vec![id] });
         Ok(true)
     }
 
@@ -692,6 +693,10 @@ impl Store for SqliteStore {
         )
         .await?;
         tx.commit().await.map_err(db)?;
+        if !enrolled.revoked_tokens.is_empty() {
+            let ids = enrolled.revoked_tokens.clone();
+            self.notify(Notice::TokensRevoked { ids });
+        }
         Ok(enrolled)
     }
 

@@ -707,8 +707,15 @@ pub struct Job {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Notice {
-    JobQueued { asset_id: i64 },
+    JobQueued {
+        asset_id: i64,
+    },
     FeedsUpdated,
+    /// These tokens were revoked (by an admin, or by a re-enrolment of their asset):
+    /// every process forgets them at once instead of serving them from its token cache.
+    TokensRevoked {
+        ids: Vec<i64>,
+    },
 }
 
 // ---------------------------------------------------------------------- input rules

@@ -313,3 +313,90 @@ async fn a_feed_reload_on_one_replica_reloads_the_others_threat_intelligence() {
 
     reps.stop().await;
 }
+
+/// Regression: a token revoked through one replica kept working on another for as long as
+/// that replica had it cached (up to 5 s), and so did an agent token a re-enrolment had
+/// replaced. The store announces revocations; every replica forgets them at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_on_one_replica_stops_at_once_on_the_others() {
+    let Some(reps) =
+        Replicas::start("a_token_revoked_on_one_replica_stops_at_once_on_the_others").await
+    else {
+        return;
+    };
+    let (a, b) = (&reps.a, &reps.b);
+    let (s, v) = a
+        .post(
+            "/api/v1/tokens",
+            &a.admin.clone(),
+            json!({"name": "read-only", "role": "auditor"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (secret, id) = (
+        v["token"].as_str().unwrap().to_string(),
+        v["info"]["id"].as_i64().unwrap(),
+    );
+    // B has looked the token up and caches it.
+    let (s, v) = b.get("/api/v1/audit?limit=1", &secret).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = a
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{id}"),
+            Some(&a.admin.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
+    // Well inside the cache's 5 s: only the notice can make B refuse it this soon.
+    let revoked = std::time::Instant::now();
+    loop {
+        let (s, _) = b.get("/api/v1/audit?limit=1", &secret).await;
+        if s == 401 {
+            break;
+        }
+        assert_eq!(s, 200);
+        assert!(
+            revoked.elapsed() < std::time::Duration::from_millis(1500),
+            "replica B still serves a token revoked on A"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // A re-enrolment on A replaces the agent's token; B stops taking the old one.
+    let (asset, old) = a.enroll("web-1").await;
+    let (s, _) = b.post("/api/v1/agent/heartbeat", &old, json!({})).await;
+    assert_eq!(s, 204);
+    let (s, v) = a
+        .post(
+            "/api/v1/tokens",
+            &a.admin.clone(),
+            json!({"name": "reinstall", "role": "enroll", "asset_id": asset}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let bound = v["token"].as_str().unwrap().to_string();
+    let (s, v) = a
+        .post(
+            "/api/v1/enroll",
+            &bound,
+            json!({"asset": {"name": "web-1"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let replaced = std::time::Instant::now();
+    loop {
+        let (s, _) = b.post("/api/v1/agent/heartbeat", &old, json!({})).await;
+        if s == 401 {
+            break;
+        }
+        assert_eq!(s, 204);
+        assert!(
+            replaced.elapsed() < std::time::Duration::from_millis(1500),
+            "replica B still serves the agent token a re-enrolment on A replaced"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    reps.stop().await;
+}
